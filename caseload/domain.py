@@ -1,0 +1,150 @@
+"""The planner's vocabulary: clients, workers, the policy and an agency's state on one night.
+
+These types are what every reader produces (CSV/xlsx files, the store, the app's tables) and what the
+optimizer and the simulation consume, so the optimizer never sees raw text or spreadsheet quirks.
+Languages are already normalised BCP 47 tags (see `caseload.languages`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class NeedLevel(StrEnum):
+    HIGH = "high"
+    LOW = "low"
+
+
+class Status(StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    GRADUATED = "graduated"
+    EXITED = "exited"
+
+
+class Decision(StrEnum):
+    KEPT = "kept"
+    NEW = "new"
+    MOVED = "moved"
+    WAITING = "waiting"
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    need_level: NeedLevel
+    languages: tuple[str, ...]
+    french_service: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    area: str | None = None
+    family_id: str | None = None
+    status: Status = Status.WAITING
+    worker_id: str | None = None
+    referral_date: date | None = None
+    intake_date: date | None = None
+    priority: int = 0
+    needs: frozenset[str] = frozenset()
+    worker_gender_preference: str | None = None
+    excluded_workers: frozenset[str] = frozenset()
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    worker_id: str
+    fte: float
+    languages: tuple[str, ...]
+    french: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    areas: frozenset[str] = frozenset()
+    max_travel_km: float | None = None
+    specializations: frozenset[str] = frozenset()
+    gender: str | None = None
+    available: bool = True
+    high_need_ratio: float | None = None
+    low_need_ratio: float | None = None
+    max_new_per_week: int | None = None
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+# The IRCC Case Management Framework (2023), Annex B: the numbers a deviation is measured against.
+FRAMEWORK_HIGH_NEED_RANGE = (10.0, 20.0)
+FRAMEWORK_HIGH_NEED_RATIO = 15.0
+FRAMEWORK_LOW_NEED_RATIO = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    high_need_ratio: float = FRAMEWORK_HIGH_NEED_RATIO
+    low_need_ratio: float = FRAMEWORK_LOW_NEED_RATIO
+    max_moves_share: float = 0.02
+    keep_on_leave: bool = True
+    travel: str = "haversine"
+    time_limit_s: float = 60.0
+
+    def deviations(self) -> list[str]:
+        """Where the policy departs from the framework's targets: shown to the user, never silent."""
+        notes = []
+        low, high = FRAMEWORK_HIGH_NEED_RANGE
+        if not low <= self.high_need_ratio <= high:
+            notes.append(
+                f"high_need_ratio {self.high_need_ratio:g} is outside the framework's range {low:g}-{high:g}"
+            )
+        elif self.high_need_ratio != FRAMEWORK_HIGH_NEED_RATIO:
+            notes.append(
+                f"high_need_ratio {self.high_need_ratio:g} differs from the framework's default "
+                f"{FRAMEWORK_HIGH_NEED_RATIO:g}"
+            )
+        if self.low_need_ratio != FRAMEWORK_LOW_NEED_RATIO:
+            notes.append(
+                f"low_need_ratio {self.low_need_ratio:g} differs from the framework's target "
+                f"{FRAMEWORK_LOW_NEED_RATIO:g}"
+            )
+        return notes
+
+    def ratios_for(self, worker: Worker) -> tuple[float, float]:
+        """(high, low) clients-per-FTE targets for a worker: the worker's own override the policy's."""
+        return (
+            worker.high_need_ratio if worker.high_need_ratio is not None else self.high_need_ratio,
+            worker.low_need_ratio if worker.low_need_ratio is not None else self.low_need_ratio,
+        )
+
+
+@dataclass(slots=True)
+class Agency:
+    """Everything the nightly run needs: who is waiting, who is served by whom, and the rules."""
+
+    clients: list[Client]
+    workers: list[Worker]
+    policy: Policy = field(default_factory=Policy)
+    as_of: date = field(default_factory=date.today)
+
+    @property
+    def waiting(self) -> list[Client]:
+        return [c for c in self.clients if c.status == Status.WAITING]
+
+    @property
+    def active(self) -> list[Client]:
+        return [c for c in self.clients if c.status == Status.ACTIVE]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One row of assignments.csv: where a client stands after the run, and why."""
+
+    client_id: str
+    worker_id: str | None
+    decision: Decision
+    reason: str = ""
+    travel_km: float | None = None
+    language: str | None = None
