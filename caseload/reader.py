@@ -1,0 +1,310 @@
+"""The one reader of the data contract: files in, a validated `Agency` out, or every error at once.
+
+The CLI, the app, the store's import and the simulation's start state all call `load_agency` (or
+`agency_from_tables` for uploaded files), so a file accepted in one place is accepted everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
+from caseload.languages import UnknownLanguage, normalise_language
+from caseload.policy import read_policy
+from caseload.tables import Table, read_table
+from caseload.validation import InputError, ValidationFailed, looks_like_formula, shown_value
+
+T = TypeVar("T")
+
+TRUE = {"true", "yes", "1", "y", "oui", "o", "t"}
+FALSE = {"false", "no", "0", "n", "non", "f"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+GENDERS = ("female", "male")
+MAX_FTE = 1.5
+
+CLIENT_COLUMNS = (
+    "client_id", "need_level", "languages", "french_service", "latitude", "longitude", "area", "family_id",
+    "status", "worker_id", "referral_date", "intake_date", "priority", "needs", "worker_gender_preference",
+    "excluded_workers",
+)
+CLIENT_REQUIRED = ("client_id", "need_level", "languages")
+WORKER_COLUMNS = (
+    "worker_id", "fte", "languages", "french", "latitude", "longitude", "areas", "max_travel_km",
+    "specializations", "gender", "available", "high_need_ratio", "low_need_ratio", "max_new_per_week",
+)
+WORKER_REQUIRED = ("worker_id", "fte", "languages")
+
+
+class _Cells:
+    """Parses one row's cells, recording an InputError for each broken rule instead of raising."""
+
+    def __init__(self, file: str, row: int, cells: dict[str, str], errors: list[InputError], personal: bool):
+        self.file, self.row, self.cells, self.errors, self.personal = file, row, cells, errors, personal
+        self.ok = True
+
+    def fail(self, column: str, value: str | None, rule: str) -> None:
+        self.ok = False
+        self.errors.append(
+            InputError(self.file, self.row, column, shown_value(column, value, personal=self.personal), rule)
+        )
+
+    def raw(self, column: str) -> str:
+        value = self.cells.get(column, "")
+        if looks_like_formula(value) and column not in ("latitude", "longitude"):
+            self.fail(column, value, "starts like a spreadsheet formula (=, +, -, @); remove the leading sign")
+            return ""
+        return value
+
+    def text(self, column: str, *, required: bool = False) -> str | None:
+        value = self.raw(column)
+        if not value:
+            if required:
+                self.fail(column, value, "is required and is empty")
+            return None
+        return value
+
+    def parsed(self, column: str, parse: Callable[[str], T], rule: str, default: T) -> T:
+        value = self.raw(column)
+        if not value:
+            return default
+        try:
+            return parse(value)
+        except (ValueError, TypeError):
+            self.fail(column, value, rule)
+            return default
+
+    def boolean(self, column: str, default: bool) -> bool:
+        def parse(v: str) -> bool:
+            low = v.lower()
+            if low in TRUE:
+                return True
+            if low in FALSE:
+                return False
+            raise ValueError(v)
+
+        return self.parsed(column, parse, "must be true/false, yes/no, 1/0, y/n or oui/non", default)
+
+    def number(self, column: str, low: float, high: float, *, low_open: bool = False) -> float | None:
+        value = self.parsed(column, float, "must be a number", None)
+        if value is None:
+            return None
+        if value != value or (value <= low if low_open else value < low) or value > high:
+            bracket = "(" if low_open else "["
+            self.fail(column, self.cells.get(column), f"must be in {bracket}{low:g}, {high:g}]")
+            return None
+        return value
+
+    def whole(self, column: str, low: int, default: int | None) -> int | None:
+        def parse(v: str) -> int:
+            number = float(v)
+            if not number.is_integer():
+                raise ValueError(v)
+            return int(number)
+
+        value = self.parsed(column, parse, "must be a whole number", default)
+        if value is not None and value < low:
+            self.fail(column, self.cells.get(column), f"must be {low} or more")
+            return default
+        return value
+
+    def iso_date(self, column: str) -> date | None:
+        def parse(v: str) -> date:
+            if not ISO_DATE.match(v):
+                raise ValueError(v)
+            return date.fromisoformat(v)
+
+        return self.parsed(column, parse, "must be a date written YYYY-MM-DD (e.g. 2026-03-31)", None)
+
+    def items(self, column: str) -> list[str]:
+        value = self.raw(column)
+        return [p.strip() for p in value.split(";") if p.strip()] if value else []
+
+    def languages(self, column: str) -> tuple[str, ...]:
+        codes: list[str] = []
+        for item in self.items(column):
+            try:
+                code = normalise_language(item)
+            except UnknownLanguage:
+                self.fail(column, item, "is not an ISO 639 code or a language name")
+                continue
+            if code not in codes:
+                codes.append(code)
+        if not codes and not any(e.row == self.row and e.column == column for e in self.errors):
+            self.fail(column, self.cells.get(column, ""), "is required: at least one language")
+        return tuple(codes)
+
+    def choice(self, column: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+        value = self.raw(column)
+        if not value:
+            return default
+        if value.lower() not in allowed:
+            self.fail(column, value, f"must be one of {', '.join(allowed)}")
+            return default
+        return value.lower()
+
+    def coordinates(self) -> tuple[float | None, float | None]:
+        lat = self.number("latitude", -90, 90)
+        lon = self.number("longitude", -180, 180)
+        has_lat, has_lon = bool(self.cells.get("latitude")), bool(self.cells.get("longitude"))
+        if has_lat != has_lon:
+            self.fail("longitude" if has_lat else "latitude", None, "latitude and longitude go together")
+            return None, None
+        return lat, lon
+
+
+def _missing_columns(table: Table, required: tuple[str, ...], errors: list[InputError]) -> bool:
+    missing = [c for c in required if c not in table.columns]
+    for column in missing:
+        errors.append(InputError(table.file, 1, column, None, "required column is missing from the header"))
+    return bool(missing)
+
+
+def _duplicate_ids(table: Table, column: str, errors: list[InputError]) -> None:
+    first_row: dict[str, int] = {}
+    for row, cells in table.rows:
+        value = cells.get(column, "")
+        if not value:
+            continue
+        if value in first_row:
+            errors.append(InputError(table.file, row, column, value, f"duplicate id (first on row {first_row[value]})"))
+        else:
+            first_row[value] = row
+
+
+def clients_from_table(table: Table, errors: list[InputError]) -> list[Client]:
+    """Validate every client row; cross-file checks (known workers) happen in `agency_from_tables`."""
+    if _missing_columns(table, CLIENT_REQUIRED, errors):
+        return []
+    _duplicate_ids(table, "client_id", errors)
+    clients = []
+    for row, cells in table.rows:
+        c = _Cells(table.file, row, cells, errors, personal=True)
+        client_id = c.text("client_id", required=True)
+        need = c.choice("need_level", tuple(n.value for n in NeedLevel), None)
+        if need is None and not cells.get("need_level"):
+            c.fail("need_level", "", "is required: high or low")
+        languages = c.languages("languages")
+        status = c.choice("status", tuple(s.value for s in Status), Status.WAITING.value)
+        worker_id = c.text("worker_id")
+        if status == Status.ACTIVE and not worker_id:
+            c.fail("worker_id", "", "is required for an active client")
+        if status == Status.WAITING and worker_id:
+            c.fail("worker_id", worker_id, "must be empty for a waiting client (set status to active?)")
+        lat, lon = c.coordinates()
+        client = Client(
+            client_id=client_id or "",
+            need_level=NeedLevel(need or "low"),
+            languages=languages,
+            french_service=c.boolean("french_service", False),
+            latitude=lat,
+            longitude=lon,
+            area=c.text("area"),
+            family_id=c.text("family_id"),
+            status=Status(status or "waiting"),
+            worker_id=worker_id,
+            referral_date=c.iso_date("referral_date"),
+            intake_date=c.iso_date("intake_date"),
+            priority=c.whole("priority", 0, 0) or 0,
+            needs=frozenset(t.lower() for t in c.items("needs")),
+            worker_gender_preference=c.choice("worker_gender_preference", GENDERS, None),
+            excluded_workers=frozenset(c.items("excluded_workers")),
+        )
+        if c.ok:
+            clients.append(client)
+    return clients
+
+
+def workers_from_table(table: Table, errors: list[InputError]) -> list[Worker]:
+    """Validate every worker row (fte in (0, 1.5], known languages, sane targets)."""
+    if _missing_columns(table, WORKER_REQUIRED, errors):
+        return []
+    _duplicate_ids(table, "worker_id", errors)
+    workers = []
+    for row, cells in table.rows:
+        c = _Cells(table.file, row, cells, errors, personal=False)
+        worker_id = c.text("worker_id", required=True)
+        fte = c.number("fte", 0, MAX_FTE, low_open=True)
+        if fte is None and not cells.get("fte"):
+            c.fail("fte", "", "is required: a number in (0, 1.5]")
+        max_travel = c.number("max_travel_km", 0, 20_000)
+        worker = Worker(
+            worker_id=worker_id or "",
+            fte=fte or 1.0,
+            languages=c.languages("languages"),
+            french=c.boolean("french", False),
+            latitude=(coords := c.coordinates())[0],
+            longitude=coords[1],
+            areas=frozenset(c.items("areas")),
+            max_travel_km=max_travel,
+            specializations=frozenset(t.lower() for t in c.items("specializations")),
+            gender=c.choice("gender", GENDERS + ("nonbinary", "other"), None),
+            available=c.boolean("available", True),
+            high_need_ratio=c.number("high_need_ratio", 0, 100, low_open=True),
+            low_need_ratio=c.number("low_need_ratio", 0, 500, low_open=True),
+            max_new_per_week=c.whole("max_new_per_week", 0, None),
+        )
+        if c.ok:
+            workers.append(worker)
+    return workers
+
+
+def _cross_checks(clients_table: Table, clients: list[Client], workers: list[Worker],
+                  errors: list[InputError]) -> None:
+    """Rules that span both files: an active client's worker must exist in workers."""
+    known = {w.worker_id for w in workers}
+    rows = {cells.get("client_id"): row for row, cells in clients_table.rows}
+    for client in clients:
+        if client.status == Status.ACTIVE and client.worker_id not in known:
+            errors.append(
+                InputError(clients_table.file, rows.get(client.client_id), "worker_id", client.worker_id,
+                           "unknown worker: not in the workers file")
+            )
+
+
+def agency_from_tables(clients_table: Table | None, workers_table: Table | None, policy: Policy | None,
+                       errors: list[InputError], as_of: date | None = None) -> Agency:
+    """Validate both tables together; raise ValidationFailed with every error, or return the Agency."""
+    clients = clients_from_table(clients_table, errors) if clients_table else []
+    workers = workers_from_table(workers_table, errors) if workers_table else []
+    if clients_table and workers_table and not errors:
+        _cross_checks(clients_table, clients, workers, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return Agency(clients=clients, workers=workers, policy=policy or Policy(), as_of=as_of or date.today())
+
+
+def find_table(data_dir: Path, stem: str) -> Path | None:
+    """clients.csv or clients.xlsx (any case); None when neither is there."""
+    for path in sorted(data_dir.iterdir()) if data_dir.is_dir() else []:
+        if path.stem.lower() == stem and path.suffix.lower() in (".csv", ".xlsx"):
+            return path
+    return None
+
+
+def load_agency(data_dir: Path | str, policy_path: Path | str | None = None,
+                as_of: date | None = None) -> Agency:
+    """Read a data-contract folder (clients, workers, optional policy.yaml) as one all-or-nothing load."""
+    data_dir = Path(data_dir)
+    errors: list[InputError] = []
+    if not data_dir.is_dir():
+        raise ValidationFailed([InputError(str(data_dir), None, None, None, "folder does not exist")])
+    tables: dict[str, Table | None] = {}
+    for stem in ("clients", "workers"):
+        path = find_table(data_dir, stem)
+        if path is None:
+            rule = f"missing: the folder needs {stem}.csv or {stem}.xlsx"
+            errors.append(InputError(f"{stem}.csv", None, None, None, rule))
+            tables[stem] = None
+        else:
+            tables[stem] = read_table(path, errors, sheet=stem)
+    policy_file = Path(policy_path) if policy_path else data_dir / "policy.yaml"
+    policy = None
+    if policy_path and not policy_file.is_file():
+        errors.append(InputError(str(policy_file), None, None, None, "policy file does not exist"))
+    elif policy_file.is_file():
+        policy = read_policy(policy_file, errors)
+    return agency_from_tables(tables["clients"], tables["workers"], policy, errors, as_of)

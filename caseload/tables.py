@@ -1,0 +1,180 @@
+"""Read one data-contract table (CSV or .xlsx) into header-normalised rows of text.
+
+This layer only answers "can this file be read as a table at all?": size, encoding, byte-order mark,
+ragged rows, missing or duplicate headers. Cell rules live in `caseload.reader`. Every problem becomes an
+`InputError`; nothing here raises on a user's file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from caseload.validation import InputError
+
+MAX_FILE_BYTES = 100 * 1024 * 1024  # an agency's export is a few MB; 100 MB is a wrong file, not a big agency
+UTF8_BOM = b"\xef\xbb\xbf"
+RESAVE_HINT = (
+    "save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited)'; "
+    "in LibreOffice, tick 'Edit filter settings' and choose Unicode (UTF-8)"
+)
+
+
+@dataclass(slots=True)
+class Table:
+    """A table's rows as {normalised column: text}, each with its spreadsheet row number."""
+
+    file: str
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+def normalise_header(name: object) -> str:
+    return str(name if name is not None else "").strip().lower().lstrip("\ufeff")
+
+
+def read_table(path: Path, errors: list[InputError], *, sheet: str | None = None) -> Table | None:
+    """Read a CSV or .xlsx file; on any file-level problem add errors and return None."""
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        errors.append(InputError(name, None, None, None, f"cannot be read: {exc.strerror}"))
+        return None
+    if size > MAX_FILE_BYTES:
+        errors.append(
+            InputError(
+                name, None, None, None,
+                f"file is {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit for one table",
+            )
+        )
+        return None
+    if size == 0:
+        errors.append(InputError(name, None, None, None, "file is empty (no header row)"))
+        return None
+    if path.suffix.lower() == ".xlsx":
+        raw_rows = _xlsx_rows(path, errors, sheet)
+    else:
+        raw_rows = _csv_rows(path, errors)
+    if raw_rows is None:
+        return None
+    return _to_table(name, raw_rows, errors)
+
+
+def _csv_rows(path: Path, errors: list[InputError]) -> list[list[str]] | None:
+    data = path.read_bytes()
+    name = path.name
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        errors.append(InputError(name, None, None, None, f"file is UTF-16, not UTF-8; {RESAVE_HINT}"))
+        return None
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    if b"\x00" in data:
+        errors.append(InputError(name, None, None, None, "file is binary, not a CSV text file"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        guess = _guess_encoding(data)
+        errors.append(
+            InputError(
+                name, line, None, None,
+                f"file is not UTF-8{f' (it looks like {guess})' if guess else ''}; {RESAVE_HINT}",
+            )
+        )
+        return None
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        errors.append(InputError(name, None, None, None, f"not a readable CSV file: {exc}"))
+        return None
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    return best.encoding if best is not None else None
+
+
+def _xlsx_rows(path: Path, errors: list[InputError], sheet: str | None) -> list[list[str]] | None:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    name = path.name
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        errors.append(InputError(name, None, None, None, f"not a readable .xlsx workbook ({type(exc).__name__})"))
+        return None
+    try:
+        names = book.sheetnames
+        wanted = next((n for n in names if sheet and n.strip().lower() == sheet), names[0])
+        rows = [[_cell_text(v) for v in row] for row in book[wanted].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return rows
+
+
+def _cell_text(value: object) -> str:
+    """Excel's typed cells as the text a CSV would hold: dates ISO, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _to_table(name: str, raw_rows: list[list[str]], errors: list[InputError]) -> Table | None:
+    # Skip fully blank lines before the header (Excel exports sometimes start with one).
+    start = 0
+    while start < len(raw_rows) and not any(c.strip() for c in raw_rows[start]):
+        start += 1
+    if start == len(raw_rows):
+        errors.append(InputError(name, None, None, None, "file is empty (no header row)"))
+        return None
+    header = [normalise_header(h) for h in raw_rows[start]]
+    while header and header[-1] == "":
+        header.pop()
+    found_errors = False
+    seen: set[str] = set()
+    for position, column in enumerate(header, start=1):
+        if column == "":
+            errors.append(InputError(name, start + 1, f"#{position}", None, "header cell is empty"))
+            found_errors = True
+        elif column in seen:
+            errors.append(InputError(name, start + 1, column, None, "column appears twice in the header"))
+            found_errors = True
+        seen.add(column)
+    table = Table(file=name, columns=header)
+    width = len(header)
+    for offset, raw in enumerate(raw_rows[start + 1:], start=start + 2):
+        cells = [c.strip() for c in raw]
+        if not any(cells):
+            continue  # blank line
+        if len(cells) > width and any(cells[width:]):
+            errors.append(
+                InputError(
+                    name, offset, None, None,
+                    f"row has {len(cells)} cells but the header has {width} (a stray comma or delimiter?)",
+                )
+            )
+            found_errors = True
+            continue
+        cells += [""] * (width - len(cells))
+        table.rows.append((offset, dict(zip(header, cells, strict=False))))
+    if not table.rows:
+        errors.append(InputError(name, None, None, None, "file has a header but no data rows"))
+        return None
+    return None if found_errors else table
