@@ -252,16 +252,14 @@ def workers_from_table(table: Table, errors: list[InputError]) -> list[Worker]:
     return workers
 
 
-def _cross_checks(clients_table: Table, clients: list[Client], workers: list[Worker],
-                  errors: list[InputError]) -> None:
-    """Rules that span both files: an active client's worker must exist in workers."""
-    known = {w.worker_id for w in workers}
-    rows = {cells.get("client_id"): row for row, cells in clients_table.rows}
-    for client in clients:
-        if client.status == Status.ACTIVE and client.worker_id not in known:
+def _cross_checks(clients_table: Table, workers_table: Table, errors: list[InputError]) -> None:
+    """Rules that span both files: an active client's worker must be in the workers file."""
+    known = {cells.get("worker_id", "") for _, cells in workers_table.rows}
+    for row, cells in clients_table.rows:
+        worker_id = cells.get("worker_id", "")
+        if cells.get("status", "").lower() == Status.ACTIVE and worker_id and worker_id not in known:
             errors.append(
-                InputError(clients_table.file, rows.get(client.client_id), "worker_id", client.worker_id,
-                           "unknown worker: not in the workers file")
+                InputError(clients_table.file, row, "worker_id", worker_id, "unknown worker: not in the workers file")
             )
 
 
@@ -270,8 +268,8 @@ def agency_from_tables(clients_table: Table | None, workers_table: Table | None,
     """Validate both tables together; raise ValidationFailed with every error, or return the Agency."""
     clients = clients_from_table(clients_table, errors) if clients_table else []
     workers = workers_from_table(workers_table, errors) if workers_table else []
-    if clients_table and workers_table and not errors:
-        _cross_checks(clients_table, clients, workers, errors)
+    if clients_table and workers_table and "worker_id" in workers_table.columns:
+        _cross_checks(clients_table, workers_table, errors)
     if errors:
         raise ValidationFailed(errors)
     return Agency(clients=clients, workers=workers, policy=policy or Policy(), as_of=as_of or date.today())

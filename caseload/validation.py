@@ -45,7 +45,7 @@ class ValidationFailed(Exception):
     """Raised once per load with every error found, so the user fixes them all in one pass."""
 
     def __init__(self, errors: Iterable[InputError]):
-        self.errors: list[InputError] = list(errors)
+        self.errors: list[InputError] = sorted(errors, key=lambda e: (e.file, e.row or 0))
         super().__init__(self.report())
 
     def report(self, limit: int | None = None) -> str:
