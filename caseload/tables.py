@@ -159,10 +159,12 @@ def _to_table(name: str, raw_rows: list[list[str]], errors: list[InputError]) ->
         seen.add(column)
     table = Table(file=name, columns=header)
     width = len(header)
+    data_rows = 0
     for offset, raw in enumerate(raw_rows[start + 1:], start=start + 2):
         cells = [c.strip() for c in raw]
         if not any(cells):
             continue  # blank line
+        data_rows += 1
         if len(cells) > width and any(cells[width:]):
             errors.append(
                 InputError(
@@ -174,7 +176,7 @@ def _to_table(name: str, raw_rows: list[list[str]], errors: list[InputError]) ->
             continue
         cells += [""] * (width - len(cells))
         table.rows.append((offset, dict(zip(header, cells, strict=False))))
-    if not table.rows:
+    if not data_rows:
         errors.append(InputError(name, None, None, None, "file has a header but no data rows"))
         return None
     return None if found_errors else table
