@@ -102,18 +102,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def assign(
-        data_dir: Annotated[Path, typer.Argument(help="Folder with clients, workers and optional policy.yaml")],
-        out: Annotated[Path, typer.Option("--out", help="Folder for assignments.csv and summary.json")],
+        data_dir: Annotated[Path | None, typer.Argument(
+            help="Folder with clients, workers and optional policy.yaml (not with --db)")] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="Folder for assignments.csv and summary.json (optional with --db)")] = None,
         policy: Annotated[Path | None, typer.Option(help="Policy YAML (default: DATA_DIR/policy.yaml)")] = None,
         time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver budget in seconds")] = None,
         seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same plan")] = 0,
         as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the run, YYYY-MM-DD (today)")] = None,
+        db: Annotated[str | None, typer.Option("--db", help=(
+            "Run on the store's state and record the run there: a SQLAlchemy URL or a SQLite file path"))] = None,
+        wait: Annotated[float, typer.Option("--wait", help=(
+            "With --db: if another run or import is writing, wait this many seconds (default: refuse)"))] = 0.0,
     ) -> None:
         """Place waiting clients with workers tonight, keeping clients who already have one."""
+        run_date = _parse_as_of(as_of)
+        if db is not None:
+            if data_dir is not None or policy is not None:
+                err_console.print("assign --db reads the store: load a folder with `caseload import DATA_DIR --db ...`")
+                raise typer.Exit(USER_ERROR)
+            from caseload.cli_store import assign_from_store
+
+            assign_from_store(db, out=out, as_of=run_date, seed=seed, time_limit=time_limit, wait=wait)
+            return
+        if data_dir is None or out is None:
+            err_console.print("assign needs DATA_DIR and --out (or --db URL to run on the store)")
+            raise typer.Exit(USER_ERROR)
         from caseload.contract_io import write_assignments
         from optimizer import assign as run_assignment
 
-        run_date = _parse_as_of(as_of)
         agency = load_or_exit(data_dir, policy, as_of=run_date)
         with console.status("Solving the assignment...") as status:
             plan = run_assignment(agency, time_limit_s=time_limit, seed=seed,

@@ -1,0 +1,66 @@
+"""One writer at a time: the store's write lock, taken by every run and every import.
+
+A run reads today's state, solves, and writes the plan back in ONE transaction that holds the lock from
+its first statement to its COMMIT, so no import or other run can change the state between the read and
+the write (which would leave a mixed result), and a process killed at any moment leaves nothing behind:
+the database rolls the transaction back and the lock goes with it.
+
+- PostgreSQL: a transaction-level advisory lock, `pg_try_advisory_xact_lock`, polled until the wait ends.
+  It is released by COMMIT, ROLLBACK, or the server noticing that the client is gone.
+- SQLite: `BEGIN IMMEDIATE`, which takes the database's write lock (readers carry on), with SQLite's busy
+  timeout as the wait. The operating system drops the file lock when the process dies; the next opener
+  rolls back the left-over journal.
+
+A second writer that cannot get the lock within `wait_s` gets `StoreBusy`, a clear message, and exit
+status 2 from the CLI; it never runs on a state that another writer is changing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from caseload.store.database import StoreError
+
+PG_WRITE_KEY = 0x6361_7365_6C6F_6D02  # "caselom" + 2: the write lock (01 is the schema-upgrade lock)
+POLL_S = 0.2
+
+
+class StoreBusy(StoreError):
+    """Another run or import holds the store's write lock."""
+
+    def __init__(self, wait_s: float):
+        waited = f" after waiting {wait_s:g} s" if wait_s > 0 else ""
+        super().__init__(
+            "another caseload run or import is writing to this store" + waited + "; nothing was changed. "
+            "Try again when it has finished, or pass --wait SECONDS to wait for it."
+        )
+
+
+@contextmanager
+def write_session(engine: Engine, wait_s: float = 0.0) -> Iterator[Session]:
+    """A session whose transaction holds the store's write lock; commit inside, or everything rolls back."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        try:
+            connection = session.connection(
+                execution_options={"caseload_write": True, "caseload_wait_ms": int(max(wait_s, 0) * 1000)}
+            )
+        except OperationalError as exc:
+            if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+                raise StoreBusy(wait_s) from None
+            raise
+        if connection.dialect.name == "postgresql":
+            deadline = time.monotonic() + max(wait_s, 0)
+            while not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PG_WRITE_KEY}):
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(wait_s)
+                time.sleep(POLL_S)
+        yield session
+    finally:
+        session.close()  # rolls back whatever was not committed, which releases the lock
