@@ -1,0 +1,78 @@
+"""Nightly assignment (coordinator): load tonight's agency, run the optimizer, read and export the plan.
+
+The page only reads widgets and shows what `optimizer.assign` returns; the run is a cached job, so
+filtering and searching the result never solves again.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import frames, runs, state, views
+
+views.require_page(views.ASSIGNMENT_PAGE)
+st.title("Nightly assignment")
+st.caption("Place waiting clients with workers tonight, keeping clients who already have one. "
+           "Caseload targets follow the IRCC framework: high-need 15 per FTE, low-need 50 per FTE.")
+
+loaded = views.agency_picker()
+if loaded is None:
+    st.stop()
+agency = loaded.agency
+
+left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+time_limit = left.number_input("Time limit (s)", min_value=1.0, max_value=3600.0, step=5.0,
+                               value=float(agency.policy.time_limit_s),
+                               help="The solver's budget; the policy file's time_limit_s by default.")
+seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
+                           help="The same seed and input give the same plan.")
+key = runs.plan_key(loaded.key, int(seed), float(time_limit))
+if right.button("Run the nightly assignment", type="primary", icon=":material/play_arrow:"):
+    views.run_job(key, runs.assignment_job(agency, seed=int(seed), time_limit_s=float(time_limit)),
+                  expected_s=float(time_limit), label="Solving the assignment...")
+    st.session_state.setdefault("plans", {})[loaded.key] = key
+
+planned: runs.Planned | None = state.job_store().result(st.session_state.get("plans", {}).get(loaded.key, ""))
+if planned is None:
+    st.info("Press **Run the nightly assignment** to place tonight's waiting clients.")
+    st.stop()
+
+summary = planned.summary
+views.plan_metrics(summary)
+
+reasons = frames.waiting_by_reason(summary)
+st.subheader("Why clients still wait")
+if reasons.empty:
+    st.success("Every waiting client was placed.")
+else:
+    table, chart = st.columns([2, 3])
+    table.dataframe(reasons, hide_index=True, width="stretch")
+    chart.plotly_chart(frames.reason_chart(reasons), key="reasons_chart")
+
+st.subheader("Caseload against target")
+st.plotly_chart(frames.caseload_chart(summary), key="caseload_chart")
+
+st.subheader("Clients")
+view = planned.view
+search = st.text_input("Search", placeholder="client, worker, area, language or reason",
+                       help="Finds rows containing this text (not case-sensitive).")
+f1, f2, f3, f4 = st.columns(4)
+decisions = f1.multiselect("Decision", frames.DECISION_ORDER)
+workers = f2.multiselect("Worker", sorted(w.worker_id for w in agency.workers))
+need_levels = f3.multiselect("Need level", ["high", "low"])
+areas = f4.multiselect("Area", sorted(a for a in view["area"].unique() if a))
+shown = frames.filter_view(view, decisions=decisions, workers=workers, need_levels=need_levels, areas=areas,
+                           text=search)
+st.caption(f"{len(shown):,} of {len(view):,} clients")
+
+table_tab, map_tab = st.tabs(["Table", "Map"])
+table_tab.dataframe(shown.drop(columns=["latitude", "longitude"]), hide_index=True, width="stretch",
+                    column_config=views.ASSIGNMENT_COLUMNS)
+map_tab.plotly_chart(frames.client_map(shown, agency), key="client_map", config={"scrollZoom": True})
+
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download assignments (CSV)", planned.csv_bytes, file_name="assignments.csv",
+                   mime="text/csv", on_click="ignore", icon=":material/download:")
+d2.download_button("Download assignments (Excel)", planned.excel_bytes, file_name="assignments.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+                   icon=":material/download:")

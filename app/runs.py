@@ -1,0 +1,78 @@
+"""The app's heavy calls into the library, as jobs keyed by their input: an assignment and a scenario run.
+
+A job builds, once, everything the pages derive from its result (the per-client view, the exports), so
+a rerun for a new filter only slices frames that already exist.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from app import frames
+from app.jobs import Job
+from caseload.domain import Agency
+
+
+def plan_key(agency_key: str, seed: int, time_limit_s: float) -> str:
+    return f"assign:{agency_key}:seed={seed}:limit={time_limit_s:g}"
+
+
+@dataclass
+class Planned:
+    """An optimizer plan with the frames the pages show; exports are built on first download only."""
+
+    agency: Agency
+    plan: Any
+    view: pd.DataFrame
+    counts: dict[str, int]
+    _exports: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.plan.summary
+
+    @property
+    def assignments(self) -> list:
+        return self.plan.assignments
+
+    def _export(self, name: str, build: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if name not in self._exports:
+                self._exports[name] = build()
+            return self._exports[name]
+
+    def csv_bytes(self) -> bytes:
+        return self._export("csv", lambda: frames.assignments_csv(self.assignments))
+
+    def excel_bytes(self) -> bytes:
+        def build() -> bytes:
+            from caseload.contract_io import assignments_frame
+
+            return frames.excel_bytes({
+                "assignments": assignments_frame(self.assignments),
+                "summary": frames.summary_frame(self.summary),
+                "caseloads": frames.caseload_frame(self.summary),
+                "waiting by reason": frames.waiting_by_reason(self.summary),
+            })
+
+        return self._export("xlsx", build)
+
+
+def assignment_job(agency: Agency, *, seed: int, time_limit_s: float) -> Callable[[Job], Planned]:
+    """The nightly assignment as a job: `optimizer.assign`, reporting its progress messages to the job."""
+
+    def work(job: Job) -> Planned:
+        from optimizer import assign
+
+        plan = assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)))
+        job.report("preparing the tables")
+        return Planned(agency=agency, plan=plan, view=frames.assignment_view(agency, plan.assignments),
+                       counts=frames.decision_counts(plan.assignments))
+
+    return work

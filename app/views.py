@@ -1,0 +1,185 @@
+"""Pieces of page shared by the coordinator's and the manager's pages: the agency picker, the error
+table, the progress bar of a running job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import state
+from app.jobs import Job
+from caseload.validation import InputError
+
+MAX_ERRORS_SHOWN = 5_000
+ASSIGNMENT_PAGE = "Nightly assignment"
+STAFFING_PAGE = "Staffing"
+SCENARIOS_PAGE = "Scenarios"  # the one page a funder sees (caseload.auth.SCENARIOS_PAGE)
+PAGES = (ASSIGNMENT_PAGE, STAFFING_PAGE, SCENARIOS_PAGE)
+USER = "signed_in_user"
+AUTH_ON = "auth_required"
+
+ASSIGNMENT_COLUMNS = {
+    "client_id": st.column_config.TextColumn("client"),
+    "worker_id": st.column_config.TextColumn("worker"),
+    "days_waiting": st.column_config.NumberColumn("days waiting", help="Since the referral arrived"),
+    "language": st.column_config.TextColumn("language used"),
+    "french_service": st.column_config.CheckboxColumn("French service"),
+    "travel_km": st.column_config.NumberColumn("travel (km)", format="%.1f"),
+}
+
+WORKER_EDITOR_ORDER = ("worker_id", "fte", "languages", "french", "areas", "available", "max_travel_km",
+                       "specializations", "gender", "max_new_per_week", "high_need_ratio", "low_need_ratio",
+                       "latitude", "longitude")
+WORKER_EDITOR_COLUMNS = {
+    "worker_id": st.column_config.TextColumn("worker", required=True),
+    "fte": st.column_config.NumberColumn("FTE", min_value=0.05, max_value=1.5, step=0.05, required=True,
+                                         help="Full-time equivalent in (0, 1.5]; the caseload target scales with it"),
+    "languages": st.column_config.TextColumn("languages", required=True,
+                                             help="ISO codes or names separated by ; (e.g. ar;en)"),
+    "french": st.column_config.CheckboxColumn("French", help="Can deliver services in French"),
+    "areas": st.column_config.TextColumn("areas", help="Service areas separated by ; (empty: all areas)"),
+    "available": st.column_config.CheckboxColumn("available", help="Untick for a worker on leave"),
+    "max_travel_km": st.column_config.NumberColumn("max travel (km)", min_value=0.0),
+    "max_new_per_week": st.column_config.NumberColumn("max new a week", min_value=0, step=1),
+    "high_need_ratio": st.column_config.NumberColumn("high-need target /FTE", help="Empty: the policy's"),
+    "low_need_ratio": st.column_config.NumberColumn("low-need target /FTE", help="Empty: the policy's"),
+}
+
+
+def require_page(title: str) -> None:
+    """Refuse a page the signed-in role may not see: checked on the page itself, not only in the menu."""
+    if not st.session_state.get(AUTH_ON):
+        return
+    user = st.session_state.get(USER)
+    from caseload.auth import can_see
+
+    if user is None or not can_see(user.role, title):
+        st.error("This page is not available to your role.")
+        st.stop()
+
+
+def plan_metrics(summary: dict[str, Any]) -> None:
+    """The run's headline: placed, moved, still waiting, kept, and how sure the solver is."""
+    cols = st.columns(4)
+    cols[0].metric("Placed tonight", f"{summary.get('placed', 0):,}", border=True)
+    cols[1].metric("Moved", f"{summary.get('moved', 0):,}", border=True,
+                   help="Active clients given another worker (limited by the policy's max_moves_share)")
+    cols[2].metric("Still waiting", f"{summary.get('waiting', 0):,}", border=True)
+    cols[3].metric("Kept", f"{summary.get('kept', 0):,}", border=True,
+                   help="Active clients who stay with their worker")
+    notes = [f"solver status {summary['status']}"] if "status" in summary else []
+    gap = summary.get("placement_gap")
+    if isinstance(gap, int | float):
+        bound = summary.get("placement_bound")
+        notes.append(f"placements within {gap:.1%} of the proven best" + (f" ({bound:,})" if bound else ""))
+    if isinstance(summary.get("wall_time_s"), int | float):
+        notes.append(f"{summary['wall_time_s']:.1f} s")
+    if notes:
+        st.caption("; ".join(notes))
+
+
+def error_table(errors: tuple[InputError, ...] | list[InputError], what: str = "the files") -> None:
+    """Every broken rule as a table of rows to fix (file, row, column, value, rule), all at once."""
+    st.error(f"{len(errors)} problem(s) in {what}: nothing was loaded. Fix these rows and load again.")
+    frame = pd.DataFrame([e.as_dict() for e in errors[:MAX_ERRORS_SHOWN]],
+                         columns=["file", "row", "column", "value", "rule"])
+    frame["row"] = frame["row"].astype("Int64")
+    st.dataframe(frame, hide_index=True, width="stretch", key=None)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        st.caption(f"... and {len(errors) - MAX_ERRORS_SHOWN} more")
+
+
+def diff_metrics(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Placed, moved and waiting after a change, with the difference from before."""
+    cols = st.columns(4)
+    for col, (key, label, colour) in zip(cols, (("placed", "Placed", "normal"), ("moved", "Moved", "inverse"),
+                                                ("waiting", "Still waiting", "inverse"), ("kept", "Kept", "off")),
+                                         strict=True):
+        value, prior = after.get(key, 0), before.get(key, 0)
+        col.metric(label, f"{value:,}", delta=f"{value - prior:+,} from {prior:,}" if value != prior else "no change",
+                   delta_color=colour if value != prior else "off", border=True)
+
+
+def agency_picker() -> state.Loaded | None:
+    """Choose where tonight's agency comes from; the choice and the loaded agency outlive page switches."""
+    options = list(state.SOURCES)
+    if not state.store_available():
+        options.remove("store")
+    current = st.session_state.get(state.SOURCE, "sample")
+    kind = st.radio("Agency data", options, index=options.index(current) if current in options else 0,
+                    format_func=state.SOURCES.get, horizontal=True)
+    st.session_state[state.SOURCE] = kind
+    loaded: state.Loaded | None = None
+    if kind == "sample":
+        if not state.SAMPLE_DIR.is_dir():
+            st.warning(f"The sample agency is not there ({state.SAMPLE_DIR}). Upload files instead.")
+            return None
+        loaded = state.load_folder(state.SAMPLE_DIR)
+    elif kind == "upload":
+        files = st.file_uploader(
+            "clients and workers (CSV or Excel), and policy.yaml if you have one", type=state.UPLOAD_TYPES,
+            accept_multiple_files=True, help="Files in the data contract's format: clients.csv, workers.csv "
+            "(or .xlsx, or one workbook with a clients sheet and a workers sheet) and an optional policy.yaml.",
+        )
+        if files:
+            loaded = state.load_uploads([(f.name, f.getvalue()) for f in files])
+            st.session_state[state.UPLOADED] = loaded
+        else:
+            loaded = st.session_state.get(state.UPLOADED)
+            if loaded is None:
+                st.info("Upload clients and workers files to begin.")
+                return None
+    else:
+        url = st.text_input("Database URL", value=state.default_store_url(),
+                            help="A SQLite file (sqlite:///caseload.db) or postgresql://user@host/db")
+        if st.button("Read the store"):
+            with st.spinner("Reading the store..."):
+                st.session_state[state.STORED] = state.load_store(url)
+        loaded = st.session_state.get(state.STORED)
+        if loaded is None:
+            st.info("Read today's agency from the store, or choose another source.")
+            return None
+    st.session_state[state.LOADED] = loaded
+    if not loaded.ok:
+        error_table(loaded.errors, loaded.label)
+        return None
+    agency = loaded.agency
+    st.caption(
+        f"Using {loaded.label}: {len(agency.clients):,} clients ({len(agency.waiting):,} waiting, "
+        f"{len(agency.active):,} active), {len(agency.workers):,} workers, as of {agency.as_of.isoformat()}."
+    )
+    for note in agency.policy.deviations():
+        st.warning(f"The policy differs from the IRCC framework: {note}")
+    return loaded
+
+
+def wait_for(job: Job, *, expected_s: float | None, label: str) -> Any:
+    """Show a progress bar while a job runs; the fraction is the job's own, else time against budget."""
+    bar = st.progress(0.0, text=label)
+
+    def show(j: Job) -> None:
+        if j.fraction is not None:
+            fraction = j.fraction
+        elif expected_s:
+            fraction = min(j.elapsed / expected_s, 0.99)
+        else:
+            fraction = 0.0
+        text = f"{label} {j.message}".strip() if j.message else label
+        bar.progress(fraction, text=f"{text} ({j.elapsed:.0f} s)")
+
+    try:
+        return state.job_store().wait(job, show)
+    finally:
+        bar.empty()
+
+
+def run_job(key: str, work: Callable[[Job], Any], *, expected_s: float | None, label: str) -> Any:
+    """The cached result for `key`, or run `work` now (or join the run already going) with a progress bar."""
+    store = state.job_store()
+    done = store.result(key)
+    if done is not None:
+        return done
+    return wait_for(store.start(key, work), expected_s=expected_s, label=label)
