@@ -76,3 +76,18 @@ def assignment_job(agency: Agency, *, seed: int, time_limit_s: float) -> Callabl
                        counts=frames.decision_counts(plan.assignments))
 
     return work
+
+
+def scenario_job(scenario: Any, *, processes: int | None = None) -> Callable[[Job], Any]:
+    """A funding scenario's replications as a job; the progress bar counts finished replications."""
+
+    def work(job: Job) -> Any:
+        from simulation.replications import run_scenario
+
+        def progress(done: int, total: int) -> None:
+            job.report(f"{done} of {total} replications", done / total if total else None)
+
+        job.report("reading the start state")
+        return run_scenario(scenario, processes=processes, progress=progress)
+
+    return work

@@ -183,3 +183,58 @@ def run_job(key: str, work: Callable[[Job], Any], *, expected_s: float | None, l
     if done is not None:
         return done
     return wait_for(store.start(key, work), expected_s=expected_s, label=label)
+
+
+def _interval(block: dict[str, Any] | None) -> tuple[float | None, str]:
+    block = block or {}
+    mean, low, high = block.get("mean"), block.get("low"), block.get("high")
+    if low is None or high is None:
+        return mean, ""
+    return mean, f"90% of runs: {_short(low)} to {_short(high)}"
+
+
+def _short(value: float | None, money: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    if money:
+        return f"${value / 1e6:,.2f}M" if abs(value) >= 1e6 else f"${value:,.0f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
+def scenario_headline(summary: dict[str, Any]) -> None:
+    """End-of-horizon waitlist, waits, graduations and cost: each a mean with its 90% band."""
+    totals = summary.get("totals") or {}
+    end = summary.get("end_of_horizon") or {}
+    waits = summary.get("wait_months") or {}
+    months = summary.get("horizon_months")
+    figures = (
+        ("Waitlist at the end", end.get("waitlist"), False),
+        ("Mean wait (months)", waits.get("mean"), False),
+        ("Graduations" + (f" in {months} months" if months else ""), totals.get("graduations"), False),
+        ("Cost" + (f" over {months} months" if months else ""), totals.get("cost"), True),
+    )
+    for col, (label, block, money) in zip(st.columns(len(figures)), figures, strict=True):
+        mean, band = _interval(block)
+        if money and block:
+            band = f"90% of runs: {_short(block.get('low'), True)} to {_short(block.get('high'), True)}"
+        col.metric(label, _short(mean, money), border=True)
+        col.caption(band)
+
+
+COMPARISON_LABELS = {
+    "total_referrals": "referrals", "total_placements": "placements", "total_graduations": "graduations",
+    "total_exits": "early exits", "total_reneged": "gave up waiting", "total_returned": "returned",
+    "total_cost": "cost ($)", "wait_mean_months": "mean wait (months)", "wait_p90_months": "90th-pct wait (months)",
+    "end_waitlist": "waitlist at the end", "end_active_high": "high-need caseload at the end",
+    "end_active_low": "low-need caseload at the end", "end_utilisation": "caseload against target at the end",
+    "end_fte": "filled FTE at the end",
+}
+
+
+def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`simulation.compare`'s table with readable figure names, rounded for reading."""
+    out = table.copy()
+    out["metric"] = out["metric"].map(lambda m: COMPARISON_LABELS.get(m, m))
+    numbers = [c for c in out.columns if c != "metric"]
+    out[numbers] = out[numbers].astype(float).round(2)
+    return out.rename(columns={"metric": "figure"})
