@@ -59,17 +59,22 @@ def assignment_view(agency: Agency, assignments: Iterable[Assignment]) -> pd.Dat
     frame["travel_km"] = pd.to_numeric(frame["travel_km"], errors="coerce")
     frame["latitude"] = pd.to_numeric(frame["latitude"], errors="coerce")
     frame["longitude"] = pd.to_numeric(frame["longitude"], errors="coerce")
-    # One lower-case text per row, built once, so a search is a single vectorised `contains`.
-    frame.attrs["search"] = (
-        frame["client_id"] + " " + frame["worker_id"] + " " + frame["reason"] + " " + frame["area"] + " "
-        + frame["languages"]
-    ).str.lower()
     return frame
 
 
+def search_text(frame: pd.DataFrame) -> pd.Series:
+    """One lower-case text per row, built once per run, so a search is a single vectorised `contains`."""
+    return (frame["client_id"] + " " + frame["worker_id"] + " " + frame["reason"] + " " + frame["area"] + " "
+            + frame["languages"] + " " + frame["language"]).str.lower()
+
+
 def filter_view(frame: pd.DataFrame, *, decisions: Sequence[str] = (), workers: Sequence[str] = (),
-                need_levels: Sequence[str] = (), areas: Sequence[str] = (), text: str = "") -> pd.DataFrame:
-    """The rows matching every filter given (an empty filter keeps everything)."""
+                need_levels: Sequence[str] = (), areas: Sequence[str] = (), text: str = "",
+                search: pd.Series | None = None) -> pd.DataFrame:
+    """The rows matching every filter given (an empty filter keeps everything).
+
+    `search` is `search_text(frame)` kept from the run; without it the text is built here.
+    """
     keep = pd.Series(True, index=frame.index)
     if decisions:
         keep &= frame["decision"].isin(decisions)
@@ -81,9 +86,8 @@ def filter_view(frame: pd.DataFrame, *, decisions: Sequence[str] = (), workers: 
         keep &= frame["area"].isin(areas)
     text = text.strip().lower()
     if text:
-        search = frame.attrs.get("search")
-        if search is None or len(search) != len(frame):
-            search = frame.astype(str).agg(" ".join, axis=1).str.lower()
+        if search is None:
+            search = search_text(frame)
         keep &= search.str.contains(text, regex=False)
     return frame[keep]
 

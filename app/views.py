@@ -83,7 +83,7 @@ def plan_metrics(summary: dict[str, Any]) -> None:
 
 def error_table(errors: tuple[InputError, ...] | list[InputError], what: str = "the files") -> None:
     """Every broken rule as a table of rows to fix (file, row, column, value, rule), all at once."""
-    st.error(f"{len(errors)} problem(s) in {what}: nothing was loaded. Fix these rows and load again.")
+    st.error(f"{len(errors)} problem(s) in {what}: nothing was loaded. Fix these rows and try again.")
     frame = pd.DataFrame([e.as_dict() for e in errors[:MAX_ERRORS_SHOWN]],
                          columns=["file", "row", "column", "value", "rule"])
     frame["row"] = frame["row"].astype("Int64")

@@ -62,7 +62,7 @@ workers = f2.multiselect("Worker", sorted(w.worker_id for w in agency.workers))
 need_levels = f3.multiselect("Need level", ["high", "low"])
 areas = f4.multiselect("Area", sorted(a for a in view["area"].unique() if a))
 shown = frames.filter_view(view, decisions=decisions, workers=workers, need_levels=need_levels, areas=areas,
-                           text=search)
+                           text=search, search=planned.search)
 st.caption(f"{len(shown):,} of {len(view):,} clients")
 
 table_tab, map_tab = st.tabs(["Table", "Map"])
