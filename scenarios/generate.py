@@ -473,7 +473,7 @@ def _fill_caseloads(rng: np.random.Generator, pool: list[_Unit], n_clients: int,
                 continue
             same_city = ok & (arrays.city == unit.city)
             choice = same_city if same_city.any() else ok
-            room_left = np.where(choice, limit * arrays.fte - arrays.load, 0.0) + 1e-6
+            room_left = np.where(choice, limit * arrays.fte - arrays.load + 1e-6, 0.0)
             w = int(rng.choice(arrays.n, p=room_left / room_left.sum()))
             arrays.load[w] += extra[w]
             chosen.append(unit)
