@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr, ndtri  # not scipy.stats: it takes a second to import
 
 from simulation.schema import Duration, Exponential, Fixed, Lognormal, Uniform
 
@@ -52,11 +52,10 @@ def sample_given_elapsed(dist: Duration, elapsed: np.ndarray, rng: np.random.Gen
         return elapsed + -dist.mean * np.log1p(-u)
     if isinstance(dist, Lognormal):
         mu, sigma = lognormal_parameters(dist.mean, dist.sd)
-        frozen = stats.lognorm(s=sigma, scale=math.exp(mu))
-        lower = frozen.cdf(elapsed)
-        p = lower + u * (1.0 - lower)
         with np.errstate(all="ignore"):
-            total = frozen.ppf(np.minimum(p, 1.0 - 1e-12))
+            lower = ndtr((np.log(elapsed) - mu) / sigma)
+            p = np.minimum(lower + u * (1.0 - lower), 1.0 - 1e-12)
+            total = np.exp(mu + sigma * ndtri(p))
         ok = (lower < 1.0 - 1e-9) & np.isfinite(total) & (total > elapsed)
         return np.where(ok, total, overdue_draw)
     if isinstance(dist, Uniform):

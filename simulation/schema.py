@@ -115,7 +115,7 @@ class Scenario(_Strict):
     targets: Targets | None = None
     french_fte_share: float | None = Field(None, ge=0, le=1)
     french_service_share: float | None = Field(None, ge=0, le=1)
-    french_pool: Literal["reserved", "shared"] = "reserved"
+    french_pool: Literal["shared", "reserved"] = "shared"
     language_mix: dict[str, float] | None = None
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
