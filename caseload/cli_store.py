@@ -28,6 +28,11 @@ def _fail(message: str, status: int = USER_ERROR) -> typer.Exit:
     return typer.Exit(status)
 
 
+def _say_waiting(wait: float) -> None:
+    err_console.print(f"Another run or import is writing to the store: waiting for it (up to {wait:g} s)...",
+                      highlight=False)
+
+
 def _engine(db: str | None, *, create: bool):  # type: ignore[no-untyped-def]
     from caseload.store.database import StoreError, open_engine
 
@@ -52,7 +57,8 @@ def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: in
                 return run_assignment(agency, time_limit_s=time_limit, seed=seed,
                                       progress=lambda message: status.update(message))
 
-            result = run_and_record(engine, solve, as_of=as_of, seed=seed, time_limit_s=time_limit, wait_s=wait)
+            result = run_and_record(engine, solve, as_of=as_of, seed=seed, time_limit_s=time_limit, wait_s=wait,
+                                    on_wait=lambda: _say_waiting(wait))
         print_summary(result.summary)
         console.print(f"Recorded run {result.record.run_id} ({result.record.placed} placed, "
                       f"{result.record.moved} moved) in {_shown(engine)}")
@@ -95,7 +101,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(USER_ERROR) from None
         engine = _engine(db, create=True)
         try:
-            result = import_agency(engine, agency, wait_s=wait)
+            result = import_agency(engine, agency, wait_s=wait, on_wait=lambda: _say_waiting(wait))
         except StoreError as exc:
             raise _fail(str(exc)) from None
         finally:

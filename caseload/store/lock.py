@@ -18,7 +18,7 @@ status 2 from the CLI; it never runs on a state that another writer is changing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
@@ -42,25 +42,50 @@ class StoreBusy(StoreError):
         )
 
 
-@contextmanager
-def write_session(engine: Engine, wait_s: float = 0.0) -> Iterator[Session]:
-    """A session whose transaction holds the store's write lock; commit inside, or everything rolls back."""
+def _begin(engine: Engine, wait_s: float) -> Session | None:
+    """A session in a transaction that holds the lock, or None when the lock stayed taken for `wait_s`."""
     session = Session(engine, expire_on_commit=False)
     try:
-        try:
-            connection = session.connection(
-                execution_options={"caseload_write": True, "caseload_wait_ms": int(max(wait_s, 0) * 1000)}
-            )
-        except OperationalError as exc:
-            if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-                raise StoreBusy(wait_s) from None
-            raise
+        connection = session.connection(
+            execution_options={"caseload_write": True, "caseload_wait_ms": int(max(wait_s, 0) * 1000)}
+        )
         if connection.dialect.name == "postgresql":
             deadline = time.monotonic() + max(wait_s, 0)
             while not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PG_WRITE_KEY}):
                 if time.monotonic() >= deadline:
-                    raise StoreBusy(wait_s)
+                    session.close()
+                    return None
                 time.sleep(POLL_S)
+    except OperationalError as exc:
+        session.close()
+        message = str(exc.orig).lower()
+        if "locked" in message or "busy" in message:
+            return None
+        raise
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+@contextmanager
+def write_session(engine: Engine, wait_s: float = 0.0,
+                  on_wait: Callable[[], None] | None = None) -> Iterator[Session]:
+    """A session whose transaction holds the store's write lock; commit inside, or everything rolls back.
+
+    When the lock is taken, `on_wait` is called once (the CLI says "waiting for ...") and the lock is
+    waited for up to `wait_s` seconds; then `StoreBusy`.
+    """
+    session = _begin(engine, 0)
+    if session is None:
+        if wait_s <= 0:
+            raise StoreBusy(0)
+        if on_wait is not None:
+            on_wait()
+        session = _begin(engine, wait_s)
+        if session is None:
+            raise StoreBusy(wait_s)
+    try:
         yield session
     finally:
         session.close()  # rolls back whatever was not committed, which releases the lock

@@ -146,7 +146,8 @@ def apply_plan(session: Session, agency: Agency, assignments: list[Assignment], 
 
 
 def run_and_record(engine: Engine, solve: Solver, *, as_of: date | None = None, seed: int = 0,
-                   time_limit_s: float | None = None, wait_s: float = 0.0) -> RunResult:
+                   time_limit_s: float | None = None, wait_s: float = 0.0,
+                   on_wait: Callable[[], None] | None = None) -> RunResult:
     """Solve on today's stored state and record the run, all in one transaction (see the module docstring).
 
     Raises `StoreBusy` when another writer holds the store, `StoreError` when the store is empty,
@@ -154,7 +155,7 @@ def run_and_record(engine: Engine, solve: Solver, *, as_of: date | None = None, 
     """
     started = datetime.now(UTC)
     run_date = as_of or date.today()
-    with write_session(engine, wait_s) as session:
+    with write_session(engine, wait_s, on_wait) as session:
         agency = read_agency(session, run_date)
         if not agency.clients or not agency.workers:
             raise StoreError("the store has no clients or no workers: run `caseload import DATA_DIR --db ...` first")

@@ -8,6 +8,7 @@ policy are replaced in one transaction under the write lock. A bad folder change
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -67,12 +68,13 @@ def replace_state(session: Session, agency: Agency) -> None:
     session.add(policy_row(agency.policy))
 
 
-def import_agency(engine: Engine, agency: Agency, *, wait_s: float = 0.0) -> ImportResult:
+def import_agency(engine: Engine, agency: Agency, *, wait_s: float = 0.0,
+                  on_wait: Callable[[], None] | None = None) -> ImportResult:
     """Make an already validated agency the store's current state, in one transaction under the write lock.
 
     Raises `StoreBusy` when another run or import is writing; then nothing is changed.
     """
-    with write_session(engine, wait_s) as session:
+    with write_session(engine, wait_s, on_wait) as session:
         replace_state(session, agency)
         session.flush()
         pause_point("import")

@@ -14,7 +14,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import optimizer  # noqa: E402
-
 from tests.store.standin import standin_assign  # noqa: E402
 
 optimizer.assign = standin_assign  # type: ignore[attr-defined]
