@@ -1,0 +1,114 @@
+"""From the model's counts to named clients: which units of a class are placed, and with whom.
+
+The model says how many units of each class each worker takes. The placed units are the class's
+best-ranked ones (urgent, then longest waiting: all else in a class is equal for objectives 1-4), and
+they are matched to the workers' slots by a min-cost flow on travel (objective 5), so within a class
+no two placed units would both travel less by swapping workers. Moves are decoded the same way: the
+clients of a move class who move are the ones whose travel grows least.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from optimizer.caseloads import Caseloads
+from optimizer.model import AssignmentModel, _pair_values
+from optimizer.stages import StageRunner
+
+
+def _match(costs: np.ndarray, counts: np.ndarray, take: int) -> list[int]:
+    """Send ``take`` of the rows to columns (column c takes counts[c]) at least total cost.
+
+    Returns the column of each row, -1 for rows left out. ``costs`` is (rows, columns), integers.
+    """
+    rows, cols = costs.shape
+    if cols == 1 and take == rows:
+        return [0] * rows
+    flow = min_cost_flow.SimpleMinCostFlow()
+    source, sink = rows + cols, rows + cols + 1
+    tails, heads, caps, unit_costs = [], [], [], []
+    for r in range(rows):
+        tails.append(source)
+        heads.append(r)
+        caps.append(1)
+        unit_costs.append(0)
+        for c in range(cols):
+            if counts[c] > 0:
+                tails.append(r)
+                heads.append(rows + c)
+                caps.append(1)
+                unit_costs.append(int(costs[r, c]))
+    for c in range(cols):
+        if counts[c] > 0:
+            tails.append(rows + c)
+            heads.append(sink)
+            caps.append(int(counts[c]))
+            unit_costs.append(0)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        np.array(tails), np.array(heads), np.array(caps), np.array(unit_costs))
+    flow.set_node_supply(source, take)
+    flow.set_node_supply(sink, -take)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    out = [-1] * rows
+    for arc in arcs:
+        t, h = flow.tail(arc), flow.head(arc)
+        if t < rows and flow.flow(arc) > 0:
+            out[t] = h - rows
+    return out
+
+
+def decode(am: AssignmentModel, runner: StageRunner, state: Caseloads) -> None:
+    """Apply the model's solution to ``state`` (an empty Caseloads): place units, make moves."""
+    el = state.el
+    for cls, row in zip(am.classes, am.x, strict=True):
+        counts = np.array([runner.value(v) for v in row], dtype=np.int64)
+        take = int(counts.sum())
+        if take == 0:
+            continue
+        chosen = cls.units[:take]
+        costs = np.zeros((take, len(cls.workers)), dtype=np.int64)
+        if np.count_nonzero(counts) > 1:
+            for r, u in enumerate(chosen):
+                for i in state.units[u].members:
+                    costs[r] += _pair_values(el, i, cls.workers)[2]
+        for u, c in zip(chosen, _match(costs, counts, take), strict=True):
+            state.place(u, int(cls.workers[c]))
+    for mc, row in zip(am.move_classes, am.m, strict=True):
+        counts = np.array([runner.value(v) for v in row], dtype=np.int64)
+        take = int(counts.sum())
+        if take == 0:
+            continue
+        costs = np.zeros((len(mc.clients), len(mc.workers)), dtype=np.int64)
+        for r, i in enumerate(mc.clients):
+            costs[r] = _pair_values(el, i, mc.workers)[2]
+        for i, c in zip(mc.clients, _match(costs, counts, take), strict=True):
+            if c >= 0:
+                state.move(i, int(mc.workers[c]))
+
+
+def encode(am: AssignmentModel, state: Caseloads) -> np.ndarray:
+    """The model's variable values for a plan already in ``state`` (a hint, e.g. from the greedy).
+
+    Units placed with a worker the model has no variable for are ignored (the hint is then partial).
+    """
+    values = np.zeros(len(am.model.proto.variables), dtype=np.int64)
+    unit_class: dict[int, int] = {}
+    for k, cls in enumerate(am.classes):
+        for u in cls.units:
+            unit_class[u] = k
+    for u in np.nonzero(state.unit_worker >= 0)[0]:
+        k = unit_class.get(int(u))
+        if k is None:
+            continue
+        cls = am.classes[k]
+        pos = int(np.searchsorted(cls.workers, state.unit_worker[u]))
+        if pos < len(cls.workers) and cls.workers[pos] == state.unit_worker[u]:
+            values[am.x[k][pos].index] += 1
+    for k, placed, gain in am.gain_vars:
+        n = int(sum(values[v.index] for v in am.x[k]))
+        values[placed.index] = n
+        values[gain.index] = int(am.classes[k].prefix_gain[n])
+    return values

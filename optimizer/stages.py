@@ -1,0 +1,182 @@
+"""The lexicographic objective as sequential CP-SAT solves, one stage per part, in strict order.
+
+Each stage optimises one part of the objective with every earlier part held at the value the earlier
+stage reached (``>=`` for a maximised part, ``<=`` for a minimised one), starting from the previous
+stage's solution as a hint. Stage 1 optimises the number of placements alone, so its best bound is a
+proven upper bound on placements (for the model). Later stages can only keep or improve what the
+earlier ones reached.
+
+Determinism: the search is CP-SAT's interleaved search (``interleave_search``), which is deterministic
+for a seed and a number of workers, and each stage's budget is given in deterministic time
+(``max_deterministic_time``) with the wall-clock budget as a safety net. Two runs with the same seed
+give the same plan unless the wall-clock safety net cuts a stage short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from optimizer.eligibility import WorkerCapacity
+from optimizer.model import AssignmentModel
+
+# Share of the time budget per stage; time a stage leaves unused passes to the next ones.
+STAGE_SHARE = {
+    "placements": 0.35, "priority_and_wait": 0.15, "moves": 0.1, "preferred_language": 0.1,
+    "needs_matched": 0.1, "travel": 0.1, "load_spread": 0.1,
+}
+WALL_SAFETY = 1.5  # the wall-clock cut is this multiple of the stage's deterministic budget
+
+
+@dataclass(slots=True)
+class StageResult:
+    name: str
+    status: str
+    value: int | None
+    bound: float | None
+    wall_time_s: float
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "status": self.status, "value": self.value, "bound": self.bound,
+                "wall_time_s": round(self.wall_time_s, 3)}
+
+
+class StageRunner:
+    """Runs the stages on one model, keeping the best solution as a flat array of variable values."""
+
+    def __init__(self, am: AssignmentModel, cap: WorkerCapacity, *, seed: int, num_workers: int,
+                 time_limit_s: float, progress: Callable[[str], None] | None = None):
+        self.am = am
+        self.cap = cap
+        self.seed = seed
+        self.num_workers = max(1, num_workers)
+        self.deadline = time.monotonic() + time_limit_s
+        self.time_limit_s = time_limit_s
+        self.progress = progress or (lambda _message: None)
+        self.values: np.ndarray | None = None
+        self.results: list[StageResult] = []
+
+    def value(self, var: cp_model.IntVar) -> int:
+        assert self.values is not None
+        return int(self.values[var.index])
+
+    def evaluate(self, expr: cp_model.LinearExprT) -> int:
+        """Value of a linear expression under the current solution."""
+        assert self.values is not None
+        coeffs: dict[int, int] = {}
+        offset = _collect(expr, coeffs)
+        return offset + sum(c * int(self.values[i]) for i, c in coeffs.items())
+
+    def hint(self, values: np.ndarray) -> None:
+        model = self.am.model
+        model.clear_hints()
+        n = len(model.proto.variables)
+        for index in range(min(n, len(values))):
+            model.add_hint(model.get_int_var_from_proto_index(index), int(values[index]))
+
+    def run(self, hint: np.ndarray | None) -> None:
+        names = [name for name in STAGE_SHARE if name in self.am.objectives or name == "load_spread"]
+        if hint is not None:
+            self.values = hint
+        for n, name in enumerate(names):
+            remaining = self.deadline - time.monotonic()
+            share = STAGE_SHARE[name] / sum(STAGE_SHARE[s] for s in names[n:])
+            budget = max(0.05, remaining * share)
+            self.progress(f"stage {n + 1}/{len(names)}: {name.replace('_', ' ')}")
+            if name == "load_spread":
+                sense, expr = "min", self._spread_expression()
+                if expr is None:
+                    continue
+            else:
+                sense, expr = self.am.objectives[name]
+            if self._constant(expr):
+                continue
+            ok = self._solve(name, sense, expr, budget)
+            if not ok and self.values is None:
+                return  # no solution at all: nothing to build on
+            if ok:
+                self._hold(sense, expr)
+
+    def _constant(self, expr: cp_model.LinearExprT) -> bool:
+        if isinstance(expr, int):
+            return True
+        coeffs: dict[int, int] = {}
+        _collect(expr, coeffs)
+        return not any(coeffs.values())
+
+    def _solve(self, name: str, sense: str, expr: cp_model.LinearExprT, budget: float) -> bool:
+        model = self.am.model
+        if sense == "max":
+            model.maximize(expr)
+        else:
+            model.minimize(expr)
+        if self.values is not None:
+            self.hint(self.values)
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.random_seed = self.seed
+        p.num_workers = self.num_workers
+        p.interleave_search = True
+        p.max_deterministic_time = budget
+        p.max_time_in_seconds = max(0.1, budget * WALL_SAFETY)
+        start = time.monotonic()
+        status = solver.solve(model)
+        wall = time.monotonic() - start
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        value = int(round(solver.objective_value)) if found else None
+        bound = float(solver.best_objective_bound) if found else None
+        self.results.append(StageResult(name, solver.status_name(status), value, bound, wall))
+        if found:
+            self.values = np.array(solver.response_proto.solution, dtype=np.int64)
+        return found
+
+    def _hold(self, sense: str, expr: cp_model.LinearExprT) -> None:
+        reached = self.evaluate(expr)
+        if sense == "max":
+            self.am.model.add(expr >= reached)
+        else:
+            self.am.model.add(expr <= reached)
+
+    def _spread_expression(self) -> cp_model.LinearExprT | None:
+        """Sum over workers of |utilisation - mean utilisation|, in thousandths, for the current loads."""
+        terms = self.am.spread_terms
+        if len(terms) < 2 or self.values is None:
+            return None
+        cap = self.cap
+        loads = {j: self.evaluate(load) for j, load in terms}
+        total_fte_load = sum(loads[j] / cap.scale[j] for j, _ in terms)
+        total_target = sum(cap.capacity[j] / cap.scale[j] for j, _ in terms)
+        mean = int(round(1000 * total_fte_load / max(total_target, 1e-9)))
+        devs = []
+        model = self.am.model
+        for j, load in terms:
+            c = int(cap.capacity[j])
+            if c <= 0:
+                continue
+            dev = model.new_int_var(0, 1_000_000, f"dev{j}")
+            model.add(c * dev >= 1000 * load - mean * c)
+            model.add(c * dev >= mean * c - 1000 * load)
+            devs.append(dev)
+        if self.values is not None:
+            # extend the solution with the new deviation variables so the next hint stays complete
+            extra = len(model.proto.variables) - len(self.values)
+            if extra > 0:
+                self.values = np.concatenate([self.values, np.zeros(extra, dtype=np.int64)])
+                for dev, (j, _) in zip(devs, [t for t in terms if cap.capacity[t[0]] > 0], strict=True):
+                    c = int(cap.capacity[j])
+                    self.values[dev.index] = -(-abs(1000 * loads[j] - mean * c) // c)
+        return cp_model.LinearExpr.sum(devs)
+
+
+def _collect(expr: cp_model.LinearExprT, coeffs: dict[int, int]) -> int:
+    """Flatten a linear expression into {variable index: coefficient}; returns the constant offset."""
+    if isinstance(expr, int | np.integer):
+        return int(expr)
+    flat = cp_model.FlatIntExpr(expr)
+    for var, coeff in zip(flat.vars, flat.coeffs, strict=True):
+        coeffs[var.index] = coeffs.get(var.index, 0) + int(coeff)
+    return int(flat.offset)
