@@ -59,11 +59,25 @@ class _Cells:
             return ""
         return value
 
+    def failed(self, column: str) -> bool:
+        """Whether this cell already has an error (so a second, derived one is not reported)."""
+        return any(e.row == self.row and e.column == column and e.file == self.file for e in self.errors)
+
     def text(self, column: str, *, required: bool = False) -> str | None:
         value = self.raw(column)
         if not value:
-            if required:
+            if required and not self.failed(column):
                 self.fail(column, value, "is required and is empty")
+            return None
+        return value
+
+    def identifier(self, column: str) -> str | None:
+        """A client_id or worker_id: required, and free of control characters (a newline in an id would
+        forge lines in logs and break every CSV it is written to)."""
+        value = self.text(column, required=True)
+        if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            self.fail(column, value.encode("unicode_escape").decode("ascii"),
+                      "must not contain line breaks, tabs or other control characters")
             return None
         return value
 
@@ -117,7 +131,11 @@ class _Cells:
                 raise ValueError(v)
             return date.fromisoformat(v)
 
-        return self.parsed(column, parse, "must be a date written YYYY-MM-DD (e.g. 2026-03-31)", None)
+        value = self.cells.get(column, "")
+        rule = "must be a date written YYYY-MM-DD (e.g. 2026-03-31)"
+        if ISO_DATE.match(value):
+            rule = "is not a calendar date (written YYYY-MM-DD: check the month and the day)"
+        return self.parsed(column, parse, rule, None)
 
     def items(self, column: str) -> list[str]:
         value = self.raw(column)
@@ -183,7 +201,7 @@ def clients_from_table(table: Table, errors: list[InputError]) -> list[Client]:
     clients = []
     for row, cells in table.rows:
         c = _Cells(table.file, row, cells, errors, personal=True)
-        client_id = c.text("client_id", required=True)
+        client_id = c.identifier("client_id")
         need = c.choice("need_level", tuple(n.value for n in NeedLevel), None)
         if need is None and not cells.get("need_level"):
             c.fail("need_level", "", "is required: high or low")
@@ -226,7 +244,7 @@ def workers_from_table(table: Table, errors: list[InputError]) -> list[Worker]:
     workers = []
     for row, cells in table.rows:
         c = _Cells(table.file, row, cells, errors, personal=False)
-        worker_id = c.text("worker_id", required=True)
+        worker_id = c.identifier("worker_id")
         fte = c.number("fte", 0, MAX_FTE, low_open=True)
         if fte is None and not cells.get("fte"):
             c.fail("fte", "", "is required: a number in (0, 1.5]")

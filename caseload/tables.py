@@ -15,6 +15,7 @@ from pathlib import Path
 
 from caseload.validation import InputError
 
+SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
 MAX_FILE_BYTES = 100 * 1024 * 1024  # an agency's export is a few MB; 100 MB is a wrong file, not a big agency
 UTF8_BOM = b"\xef\xbb\xbf"
 RESAVE_HINT = (
@@ -73,7 +74,10 @@ def _csv_rows(path: Path, errors: list[InputError]) -> list[list[str]] | None:
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     if b"\x00" in data:
-        errors.append(InputError(name, None, None, None, "file is binary, not a CSV text file"))
+        if _looks_like_utf16(data):
+            errors.append(InputError(name, None, None, None, f"file is UTF-16, not UTF-8; {RESAVE_HINT}"))
+        else:
+            errors.append(InputError(name, None, None, None, "file is binary, not a CSV text file"))
         return None
     try:
         text = data.decode("utf-8")
@@ -87,11 +91,50 @@ def _csv_rows(path: Path, errors: list[InputError]) -> list[list[str]] | None:
             )
         )
         return None
+    rows: list[list[str]] = []
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        for row in csv.reader(io.StringIO(text, newline="")):
+            rows.append(row)
     except csv.Error as exc:
-        errors.append(InputError(name, None, None, None, f"not a readable CSV file: {exc}"))
+        reason = str(exc)
+        if "field larger than field limit" in reason:
+            reason = f"a cell is longer than {csv.field_size_limit():,} characters (an unmatched \" character?)"
+        errors.append(InputError(name, len(rows) + 1, None, None, f"not a readable CSV file: {reason}"))
         return None
+    unclosed = _unclosed_quote_row(text)
+    if unclosed is not None and unclosed <= len(rows):
+        header = next((r for r in rows if any(c.strip() for c in r)), [])
+        position = len(rows[unclosed - 1]) - 1  # the lenient reader put the rest of the file in this cell
+        column = normalise_header(header[position]) if position < len(header) else f"#{position + 1}"
+        errors.append(
+            InputError(name, unclosed, column or f"#{position + 1}", None,
+                       'a quoted cell is never closed (an unmatched " character): it runs to the end of the file')
+        )
+        return None
+    return rows
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """UTF-16 text without its byte-order mark: every other byte of ASCII text is a zero."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
+    return (odd > 0.8 and even < 0.05) or (even > 0.8 and odd < 0.05)
+
+
+def _unclosed_quote_row(text: str) -> int | None:
+    """The row where a quoted cell opens and never closes, or None. The lenient reader would swallow the
+    rest of the file into that one cell, and report a misleading error about its value."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    count = 0
+    try:
+        for _ in reader:
+            count += 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return count + 1
+    return None
 
 
 def _guess_encoding(data: bytes) -> str | None:
@@ -147,6 +190,16 @@ def _to_table(name: str, raw_rows: list[list[str]], errors: list[InputError]) ->
     header = [normalise_header(h) for h in raw_rows[start]]
     while header and header[-1] == "":
         header.pop()
+    if len(header) == 1:
+        separator = next((sep for sep, label in SEPARATORS if sep in header[0]), None)
+        if separator is not None:
+            label = dict(SEPARATORS)[separator]
+            errors.append(InputError(
+                name, start + 1, None, None,
+                f"columns are separated by {label}, not commas: save it as 'CSV UTF-8 (Comma delimited)' "
+                "(Excel in French uses ';' unless told otherwise)",
+            ))
+            return None
     found_errors = False
     seen: set[str] = set()
     for position, column in enumerate(header, start=1):
