@@ -15,6 +15,8 @@ from pathlib import Path
 
 from caseload.validation import InputError
 
+# A 100 MB workbook can unpack to far more: stop counting cells (including empty ones) past this many.
+MAX_XLSX_CELLS = 20_000_000
 SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
 MAX_FILE_BYTES = 100 * 1024 * 1024  # an agency's export is a few MB; 100 MB is a wrong file, not a big agency
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -145,20 +147,38 @@ def _guess_encoding(data: bytes) -> str | None:
 
 
 def _xlsx_rows(path: Path, errors: list[InputError], sheet: str | None) -> list[list[str]] | None:
-    import zipfile
-
     from openpyxl import load_workbook
 
     name = path.name
+
+    def unreadable(exc: BaseException) -> None:
+        errors.append(InputError(name, None, None, None, f"not a readable .xlsx workbook ({type(exc).__name__})"))
+
+    # openpyxl parses a zip of XML: a damaged file can fail in zlib, the XML parser or openpyxl itself, while
+    # opening or while reading rows. Any failure there is the file's, so it is reported, never raised.
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        errors.append(InputError(name, None, None, None, f"not a readable .xlsx workbook ({type(exc).__name__})"))
+    except Exception as exc:  # noqa: BLE001 - see above
+        unreadable(exc)
         return None
+    rows: list[list[str]] = []
+    cells = 0
     try:
         names = book.sheetnames
         wanted = next((n for n in names if sheet and n.strip().lower() == sheet), names[0])
-        rows = [[_cell_text(v) for v in row] for row in book[wanted].iter_rows(values_only=True)]
+        for row in book[wanted].iter_rows(values_only=True):
+            texts = [_cell_text(v) for v in row]
+            while texts and texts[-1] == "":
+                texts.pop()
+            cells += len(row)
+            if cells > MAX_XLSX_CELLS:
+                errors.append(InputError(name, len(rows) + 1, None, None,
+                                         f"workbook has over {MAX_XLSX_CELLS:,} cells: not a caseload export"))
+                return None
+            rows.append(texts)
+    except Exception as exc:  # noqa: BLE001 - see above
+        unreadable(exc)
+        return None
     finally:
         book.close()
     return rows
