@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Client columns whose values identify or describe a person: errors name the cell, not its content.
+# Dates count: a referral date and an intake date together narrow a client down to very few people.
 PERSONAL_COLUMNS = frozenset(
-    {"latitude", "longitude", "area", "family_id", "needs", "worker_gender_preference", "excluded_workers"}
+    {"latitude", "longitude", "area", "family_id", "needs", "worker_gender_preference", "excluded_workers",
+     "referral_date", "intake_date"}
 )
 HIDDEN = "(hidden: personal data)"
 MAX_VALUE_SHOWN = 40

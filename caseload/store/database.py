@@ -9,7 +9,8 @@ BEGIN before a SELECT): every transaction starts with an explicit BEGIN, and a w
 `BEGIN IMMEDIATE` so that it holds SQLite's write lock from its first statement to its COMMIT.
 
 Engines are created with `hide_parameters=True`: a database error message then shows the SQL but never
-the values, which hold clients' personal data and could end up in a log.
+the values, which hold clients' personal data and could end up in a log; and SQLAlchemy's DEBUG log of
+result rows is filtered out for the same reason.
 """
 
 from __future__ import annotations
@@ -73,10 +74,23 @@ def sqlite_path(url: str | URL) -> Path | None:
     return None if not database or database == ":memory:" else Path(database)
 
 
+class _NoResultRows(logging.Filter):
+    """Drop SQLAlchemy's DEBUG log of each result row: rows hold clients' personal data. (Statements are
+    still logged, their parameters hidden by `hide_parameters`.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+ENGINE_LOGGING_NAME = "caseload"
+logging.getLogger(f"sqlalchemy.engine.Engine.{ENGINE_LOGGING_NAME}").addFilter(_NoResultRows())
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the store, with SQLite set up for real transactions and lock waits."""
+    private = {"hide_parameters": True, "logging_name": ENGINE_LOGGING_NAME}
     if is_sqlite(url):
-        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        engine = create_engine(url, **private, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +114,7 @@ def make_engine(url: str) -> Engine:
                 connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    return create_engine(url, **private, pool_pre_ping=True)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
