@@ -69,6 +69,16 @@ NO_CHANGES: tuple = ()  # the path of a client whose level never changes (shared
 STREAM_START, STREAM_STAFF, STREAM_ARRIVALS = 0, 1, 2
 
 
+def percentile(values: list[float], q: float) -> float:
+    """numpy's default (linear) percentile, in plain Python: a month's few waits need no array."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = int(position)
+    if low + 1 >= len(ordered):
+        return ordered[-1]
+    return ordered[low] + (ordered[low + 1] - ordered[low]) * (position - low)
+
+
 class ConservationError(AssertionError):
     """The audit found a client counted twice or lost: a bug in the model, never a property of the data."""
 
@@ -661,10 +671,10 @@ class Replication:
             self.total[name] += value
             self.flow[name] = 0
         if self.waits:
-            waits = np.asarray(self.waits)
-            row[M["wait_mean_months"], month] = waits.mean()
-            row[M["wait_p90_months"], month] = np.percentile(waits, 90)
-            self.all_waits.extend(self.waits)
+            waits = self.waits
+            row[M["wait_mean_months"], month] = sum(waits) / len(waits)
+            row[M["wait_p90_months"], month] = percentile(waits, 90.0)
+            self.all_waits.extend(waits)
             self.waits = []
         if self.audit:
             self._check(month)
