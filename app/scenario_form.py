@@ -16,14 +16,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.state import REPO_ROOT, SCENARIO_DIR
+from app import state
 from simulation.schema import Scenario, load_scenario
 
 
 def scenario_files() -> dict[str, Path]:
     """The shipped scenario files by their scenario name (the file name when the name is not readable)."""
     files = {}
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")) + sorted(SCENARIO_DIR.glob("*.yml")):
+    for path in sorted(state.SCENARIO_DIR.glob("*.yaml")) + sorted(state.SCENARIO_DIR.glob("*.yml")):
         try:
             label = f"{load_scenario(path).name} ({path.name})"
         except Exception:  # noqa: BLE001 - a broken file is still listed; choosing it shows its errors
@@ -36,8 +36,8 @@ def read_scenario(path: Path) -> Scenario:
     """A scenario file, its start_from found relative to the repository when not relative to the file."""
     scenario = load_scenario(path)
     start = scenario.start_from_path()
-    if start is not None and not start.exists() and (REPO_ROOT / scenario.start_from).exists():
-        scenario = scenario.located(REPO_ROOT, scenario.source)
+    if start is not None and not start.exists() and (state.REPO_ROOT / scenario.start_from).exists():
+        scenario = scenario.located(state.REPO_ROOT, scenario.source)
     return scenario
 
 

@@ -22,10 +22,10 @@ agency = loaded.agency
 
 left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
 time_limit = left.number_input("Time limit (s)", min_value=1.0, max_value=3600.0, step=5.0,
-                               value=float(agency.policy.time_limit_s),
+                               value=float(agency.policy.time_limit_s), key="nightly_time_limit",
                                help="The solver's budget; the policy file's time_limit_s by default.")
 seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
-                           help="The same seed and input give the same plan.")
+                           key="nightly_seed", help="The same seed and input give the same plan.")
 key = runs.plan_key(loaded.key, int(seed), float(time_limit))
 if right.button("Run the nightly assignment", type="primary", icon=":material/play_arrow:"):
     views.run_job(key, runs.assignment_job(agency, seed=int(seed), time_limit_s=float(time_limit)),

@@ -28,9 +28,9 @@ agency = loaded.agency
 
 left, right, _ = st.columns([1, 1, 2])
 time_limit = left.number_input("Time limit per plan (s)", min_value=1.0, max_value=600.0, step=1.0,
-                               value=float(min(agency.policy.time_limit_s, 10.0)),
+                               value=float(min(agency.policy.time_limit_s, 10.0)), key="staffing_time_limit",
                                help="Short, so that each change answers quickly.")
-seed = int(right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1))
+seed = int(right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="staffing_seed"))
 before = views.run_job(runs.plan_key(loaded.key, seed, time_limit),
                        runs.assignment_job(agency, seed=seed, time_limit_s=time_limit),
                        expected_s=time_limit, label="Planning with today's workers...")

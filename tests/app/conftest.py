@@ -1,0 +1,77 @@
+"""Fixtures for the app's tests: the app under Streamlit's AppTest, and the library's own answers.
+
+Each page test compares what the page shows with what the library returns for the same input, so the
+library's results are computed here, once per session, independently of the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "app" / "streamlit_app.py"
+SAMPLE = REPO / "scenarios" / "sample"
+# Generous: a run is a solve or a simulation; AppTest's default of 3 s is for scripts that draw only.
+RUN_TIMEOUT_S = 300
+# The solver budget the nightly page is given in the tests (and the library call they compare with).
+NIGHTLY_LIMIT_S = 20.0
+STAFFING_LIMIT_S = 10.0
+
+
+def element_texts(at: AppTest) -> list[str]:
+    """Every text a user can read on the page (for privacy checks)."""
+    texts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success"):
+        texts += [str(e.value) for e in getattr(at, kind)]
+    texts += [f"{m.label} {m.value}" for m in at.metric]
+    for frame in at.dataframe:
+        texts += [str(c) for c in frame.value.columns]
+        texts += [str(v) for v in frame.value.to_numpy().ravel()]
+    texts += [chart.proto.spec for chart in at.get("plotly_chart")]  # the figures' data, as sent to the browser
+    return texts
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def open_app(monkeypatch, tmp_path) -> AppTest:
+    """The app with no sign-in configured (no auth file in the working directory or the environment)."""
+    monkeypatch.delenv("CASELOAD_AUTH_FILE", raising=False)
+    monkeypatch.delenv("CASELOAD_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def sample_agency():
+    from caseload.reader import load_agency
+
+    return load_agency(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def sample_plan(sample_agency):
+    """The library's nightly plan of the sample, as `caseload assign` would make it."""
+    from optimizer import assign
+
+    return assign(sample_agency, time_limit_s=NIGHTLY_LIMIT_S, seed=0)
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def frame_with(at: AppTest, *columns: str):
+    """The first table on the page that has these columns."""
+    for frame in at.dataframe:
+        if all(c in frame.value.columns for c in columns):
+            return frame.value
+    raise AssertionError(f"no table with columns {columns}")
