@@ -29,6 +29,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,16 @@ ENV_AUTH_FILE = "CASELOAD_AUTH_FILE"
 DEFAULT_AUTH_FILE = Path(".streamlit") / "secrets.toml"
 SCENARIOS_PAGE = "Scenarios"
 # The app's pages, for callers that do not pass their own list. A funder sees only SCENARIOS_PAGE.
-DEFAULT_PAGES = ("Assignment", "Caseloads", "Waitlist", "History", SCENARIOS_PAGE)
+DEFAULT_PAGES = ("Nightly assignment", "Staffing", SCENARIOS_PAGE)  # as in app.views.PAGES
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 BCRYPT_MAX_BYTES = 72  # bcrypt ignores (5.x: refuses) anything longer
 MIN_PASSWORD_CHARS = 8
-# Checked against when the user name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(b"caseload-no-such-user", bcrypt.gensalt(rounds=12))
+
+
+@cache
+def _dummy_hash() -> bytes:
+    """Checked against when the user name is unknown, so a wrong name costs as long as a wrong password."""
+    return bcrypt.hashpw(b"caseload-no-such-user", bcrypt.gensalt())
 
 
 class Role(StrEnum):
@@ -161,7 +166,7 @@ def authenticate(username: str, password: str, config: AuthConfig | None = None)
     encoded = password.encode("utf-8")
     entry = config.users.get(username) if config is not None else None
     if entry is None or len(encoded) > BCRYPT_MAX_BYTES:
-        bcrypt.checkpw(b"wrong", _DUMMY_HASH)
+        bcrypt.checkpw(b"wrong", _dummy_hash())
         return None
     hashed, role = entry
     try:
