@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from caseload.validation import InputError
 from simulation.inputs import ModelInputs, resolve
 from simulation.model import METRICS, ReplicationResult, run_replication
-from simulation.schema import Scenario
+from simulation.schema import Scenario, ScenarioError
 from simulation.start import StartState, load_start_state
 from simulation.statistics import monthly_frame, paired_difference, summary_rows, totals_block
 
@@ -162,10 +163,23 @@ def _chunks(reps: int, processes: int) -> list[list[int]]:
     return [list(range(i, min(i + size, reps))) for i in range(0, reps, size)]
 
 
+def start_state_for(scenario: Scenario) -> StartState | None:
+    """Today's agency from the scenario's start_from folder (None without one); errors name the key."""
+    if not scenario.start_from:
+        return None
+    folder = scenario.start_from_path()
+    if not folder.is_dir():
+        raise ScenarioError([InputError(
+            scenario.source, None, "start_from", scenario.start_from,
+            f"no such folder (looked for {folder}; a relative path is tried as given, then from the "
+            "scenario file's folder)")])
+    return load_start_state(folder, scenario.start)
+
+
 def load_inputs(scenario: Scenario, start_state: StartState | None = None) -> ModelInputs:
     """Resolve a scenario, reading its start_from folder unless a start state is given."""
-    if start_state is None and scenario.start_from:
-        start_state = load_start_state(scenario.start_from_path(), scenario.start)
+    if start_state is None:
+        start_state = start_state_for(scenario)
     return resolve(scenario, start_state)
 
 

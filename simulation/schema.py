@@ -7,6 +7,7 @@ the rule, and all errors are reported at once (`ScenarioError`, a `ValidationFai
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -263,6 +264,8 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     for part in loc[:-1]:
         if model is None:
             return []
+        if isinstance(part, int):  # an element of a list (funding steps)
+            continue
         if isinstance(part, str) and part in _MODELS:
             model = _MODELS[part]
             continue
@@ -294,9 +297,15 @@ def _errors(file: str, exc: ValidationError) -> list[InputError]:
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc)
             rule = "unknown key (not in the scenario schema)"
-            if allowed:
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.75)
+            if close:
+                rule += f"; did you mean {close[0]}?"
+            elif allowed:
                 rule += "; allowed here: " + ", ".join(allowed)
             shown = None
+        elif err["type"] == "too_short" and any(
+                other["loc"][: len(loc)] == loc and len(other["loc"]) > len(loc) for other in exc.errors()):
+            continue  # "funding has no item" only because its items are wrong: those errors say why
         elif err["type"] == "missing":
             rule = "is required and is missing"
         elif err["type"] == "union_tag_invalid":

@@ -148,5 +148,5 @@ def load_start_state(folder: Path, start: date | None = None) -> StartState:
 
     if not folder.is_dir():
         raise ValidationFailed([InputError(str(folder), None, "start_from", None, "folder does not exist")])
-    agency = load_agency(folder)
+    agency = load_agency(folder, as_of=start)
     return start_state_from_agency(agency, start)

@@ -24,9 +24,9 @@ import pandas as pd
 
 from caseload.validation import InputError
 from simulation.inputs import ModelInputs, resolve
-from simulation.replications import ScenarioResult, collect, run_replications
+from simulation.replications import ScenarioResult, collect, run_replications, start_state_for
 from simulation.schema import Scenario, ScenarioError, scenario_from_dict
-from simulation.start import StartState, load_start_state
+from simulation.start import StartState
 from simulation.statistics import band, summary_rows
 
 MAX_POINTS = 10_000
@@ -154,7 +154,7 @@ def _start_states(scenarios: Sequence[Scenario]) -> list[StartState | None]:
     for sc in scenarios:
         key = (str(sc.start_from_path()) if sc.start_from else None, sc.start)
         if key not in cache:
-            cache[key] = load_start_state(sc.start_from_path(), sc.start) if sc.start_from else None
+            cache[key] = start_state_for(sc)
         out.append(cache[key])
     return out
 
