@@ -131,3 +131,32 @@ def test_cli_user_errors_exit_2_without_traceback(store_url: str, tmp_path: Path
     assert result.exit_code == 2 and "must be a number" in result.output
     result = runner.invoke(app, ["assign", str(tmp_path), "--db", store_url])
     assert result.exit_code == 2 and "caseload import" in result.output
+
+
+def test_rerun_with_the_real_optimizer_changes_nothing(engine, store_url: str, agency_dir: Path) -> None:
+    """The promise end to end, CP-SAT included: the second run on the first run's result keeps every
+    client where they are, moves nobody, and leaves the clients table as it was."""
+    optimizer = pytest.importorskip("optimizer")
+
+    def solve(agency):
+        return optimizer.assign(agency, time_limit_s=10, seed=0)
+
+    import_folder(engine, agency_dir)
+    first = run_and_record(engine, solve, as_of=RUN_DATE)
+    assert any(a.decision == Decision.NEW for a in first.assignments)
+    after_first = snapshot(store_url)
+    second = run_and_record(engine, solve, as_of=RUN_DATE)
+    assert {a.decision for a in second.assignments} <= {Decision.KEPT, Decision.WAITING}
+    assert second.record.placed == second.record.moved == 0
+    assert snapshot(store_url)["clients"] == after_first["clients"]
+    kept = {a.client_id: a.worker_id for a in second.assignments if a.decision == Decision.KEPT}
+    placed_or_kept = {a.client_id: a.worker_id for a in first.assignments if a.worker_id}
+    assert kept == placed_or_kept
+
+
+def test_the_sample_agency_round_trips_through_the_store(engine) -> None:
+    sample = Path(__file__).resolve().parents[2] / "scenarios" / "sample"
+    if not (sample / "clients.csv").is_file():
+        pytest.skip("no sample agency in scenarios/sample")
+    import_folder(engine, sample)
+    assert input_digest(store_agency(engine)) == input_digest(load_agency(sample))
