@@ -24,17 +24,8 @@ USER_ERROR = 2
 
 
 def _report(failure: ValidationFailed) -> None:
-    from simulation.schema import ScenarioError
-
-    is_scenario = isinstance(failure, ScenarioError)
-    title = f"{len(failure.errors)} error(s): nothing was run"
-    table = Table(title=title, title_justify="left")
-    for column in ("file", "line" if is_scenario else "row", "key" if is_scenario else "column", "value", "rule"):
-        table.add_column(column, overflow="fold")
-    for e in failure.errors[:200]:
-        table.add_row(e.file, "" if e.row is None else str(e.row), e.column or "",
-                      "" if e.value is None else e.value, e.rule)
-    err_console.print(table)
+    """Every error on its own line, unwrapped: copied into an email or a ticket, it still reads."""
+    err_console.print(failure.report(limit=200), soft_wrap=True, markup=False, highlight=False)
 
 
 @contextmanager
@@ -46,7 +37,7 @@ def _user_errors() -> Iterator[None]:
         _report(failure)
         raise typer.Exit(USER_ERROR) from None
     except (ValueError, OSError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
         raise typer.Exit(USER_ERROR) from None
 
 
