@@ -79,24 +79,26 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record the figures in simulate_results.md")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     agency = benchmark_agency()
     sc = scenario(args.replications)
     began = time.perf_counter()
     start_state = start_state_from_agency(agency, START)
     result = run_scenario(sc, processes=args.processes, start_state=start_state)
     wall = time.perf_counter() - began
-    processes = args.processes or os.cpu_count()
+    processes = args.processes or os.cpu_count() or 1
+    cores = min(processes, os.cpu_count() or 1)
     per_rep = result.events / result.replications
+    load = load_before
     lines = [
         f"- {date.today().isoformat()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} cores, {processes} processes: **{wall:.2f} s** for {result.replications} "
-        f"replications x 36 months ({result.events:,} events, {per_rep:,.0f} a replication; "
-        f"{result.events / wall:,.0f} events/s wall-clock, "
-        f"{result.events / wall / min(processes, os.cpu_count() or 1):,.0f} per core)",
+        f"{os.cpu_count()} cores, {processes} processes, load average {load:.1f} before the run: "
+        f"**{wall:.2f} s** wall-clock for {result.replications} replications x 36 months "
+        f"({result.events:,} events, {per_rep:,.0f} a replication; {result.events / wall:,.0f} events/s). "
+        f"Processor time of the replications {result.cpu_s:.2f} s "
+        f"({result.events / result.cpu_s:,.0f} events/s per core; {result.cpu_s / cores:.2f} s of it per core)",
     ]
-    print(f"wall {wall:.2f} s (replications {result.elapsed_s:.2f} s), events {result.events:,}, "
-          f"{result.events / wall:,.0f} events/s; waitlist at end "
-          f"{result.summary['end_of_horizon']['waitlist']}")
+    print(lines[0].removeprefix("- "))
     if args.write:
         text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
         RESULTS.write_text(text + "\n".join(lines) + "\n", encoding="utf-8")

@@ -65,7 +65,7 @@ def _fmt(value: float | None, metric: str = "") -> str:
         return "-"
     if "cost" in metric:
         return f"{value:,.0f}"
-    if "wait" in metric or "utilisation" in metric or "fte" in metric:
+    if "months" in metric or metric in ("mean", "p90") or "utilisation" in metric or "fte" in metric:
         return f"{value:.2f}"
     return f"{value:,.1f}"
 

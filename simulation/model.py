@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gc
 import math
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from heapq import heappop, heappush
@@ -114,6 +115,7 @@ class ReplicationResult:
     waitlist_by_language: np.ndarray  # end of horizon, per ModelInputs.languages
     events: int
     start_total: int  # clients at the start (waiting + active), for the conservation check
+    cpu_s: float = 0.0  # processor time of this replication (benchmarks: wall time hides a busy machine)
 
 
 def capacity_unit(ratios: list[float]) -> int:
@@ -760,8 +762,11 @@ def run_replication(inputs: ModelInputs, seed: int, replication: int, audit: boo
     """
     enabled = gc.isenabled()
     gc.disable()
+    began = time.process_time()
     try:
-        return Replication(inputs, seed, replication, audit).run()
+        result = Replication(inputs, seed, replication, audit).run()
+        result.cpu_s = time.process_time() - began
+        return result
     finally:
         if enabled:
             gc.enable()

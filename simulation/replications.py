@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +43,7 @@ class ScenarioResult:
     waitlist_by_language: np.ndarray  # (replications, languages) at the end of the horizon
     events: int
     elapsed_s: float
+    cpu_s: float = 0.0  # processor time of all replications, summed over processes
     _monthly: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -146,14 +148,30 @@ def run_replications(inputs: ModelInputs, seed: int, reps: Sequence[int], audit:
     return [run_replication(inputs, seed, r, audit=audit) for r in reps]
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    # fork is fastest to start, but forking a process that runs other threads (an app server, a Dask
-    # client) can deadlock; forkserver is the safe choice then.
+def _main_is_importable() -> bool:
+    """forkserver and spawn re-import the main script in each worker: impossible from stdin or a REPL."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is not None:
+        return Path(path).exists()
+    return getattr(main, "__spec__", None) is not None  # python -m package
+
+
+def _context() -> multiprocessing.context.BaseContext | None:
+    """How to start worker processes here, or None to run the replications in this process.
+
+    fork is fastest to start, but forking a process that runs other threads (an app server, a Dask
+    client) can deadlock; forkserver is the safe choice then, when the main script can be re-imported.
+    """
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
+    if not _main_is_importable():
+        return None
     if "forkserver" in methods:
-        return multiprocessing.get_context("forkserver")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["simulation.replications"])
+        return context
     return multiprocessing.get_context("spawn")
 
 
@@ -190,14 +208,15 @@ def run_inputs(inputs: ModelInputs, scenario: Scenario, replications: int, seed:
     processes = max(1, min(processes, replications))
     began = time.perf_counter()
     results: list[ReplicationResult | None] = [None] * replications
-    if processes == 1 or audit:
+    context = _context() if processes > 1 and not audit else None
+    if context is None:
         for r in range(replications):
             results[r] = run_replication(inputs, seed, r, audit=audit)
             if progress:
                 progress(r + 1, replications)
     else:
         done = 0
-        with ProcessPoolExecutor(processes, mp_context=_context(), initializer=_init_worker,
+        with ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker,
                                  initargs=(inputs,)) as pool:
             futures = [pool.submit(_run_chunk, seed, chunk) for chunk in _chunks(replications, processes)]
             for future in as_completed(futures):
@@ -221,6 +240,7 @@ def collect(scenario: Scenario, inputs: ModelInputs, seed: int, results: Sequenc
         waitlist_by_language=np.stack([r.waitlist_by_language for r in results]),
         events=sum(r.events for r in results),
         elapsed_s=elapsed,
+        cpu_s=sum(r.cpu_s for r in results),
     )
 
 
