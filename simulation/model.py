@@ -318,13 +318,20 @@ class Replication:
         share = self.inp.french_fte_share
         committed = self._committed()
         if target > committed + EPS:
+            # Whole positions (the last one partial), each French-capable if the French pool is further
+            # below its share of the new funding than the other pool is below its own.
             extra = target - committed
-            french_extra = min(max(share * target - self._committed(True), 0.0), extra)
-            for french, amount in ((True, french_extra), (False, extra - french_extra)):
-                while amount > EPS:
-                    size = min(1.0, amount)
-                    self._open_position(size, french)
-                    amount -= size
+            french_gap = share * target - self._committed(True)
+            general_gap = (1 - share) * target - self._committed(False)
+            while extra > EPS:
+                size = min(1.0, extra)
+                french = share > 0 and french_gap > general_gap
+                self._open_position(size, french)
+                if french:
+                    french_gap -= size
+                else:
+                    general_gap -= size
+                extra -= size
             return
         cut = committed - target
         while cut > EPS:
