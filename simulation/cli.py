@@ -138,8 +138,8 @@ def register(app: typer.Typer) -> None:
             table = compare_results(*results)
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
-                table.to_csv(out / "compare.csv", index=False, float_format="%.6g")
-                compare_monthly(*results).to_csv(out / "compare_monthly.csv", index=False, float_format="%.6g")
+                table.to_csv(out / "compare.csv", index=False, float_format="%.10g")
+                compare_monthly(*results).to_csv(out / "compare_monthly.csv", index=False, float_format="%.10g")
         view = Table(title=f"A: {a.name}   B: {b.name}   ({n} paired replications, seed {s}; 90% intervals)",
                      title_justify="left")
         for column in ("figure", "A", "B", "B - A", "interval of B - A"):

@@ -115,7 +115,7 @@ class ScenarioResult:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         monthly = out / "monthly.csv"
-        self.monthly.to_csv(monthly, index=False, float_format="%.6g")
+        self.monthly.to_csv(monthly, index=False, float_format="%.10g")
         written.append(monthly)
         summary = out / "summary.json"
         summary.write_text(json.dumps(self.summary, indent=2) + "\n", encoding="utf-8")

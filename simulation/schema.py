@@ -275,8 +275,6 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         annotation = field.annotation
         candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
         model = next((a for a in candidates if issubclass(a, BaseModel)), None)
-        if model is None and str(part) in ("high", "low"):
-            continue
     return list(model.model_fields) if model is not None else []
 
 

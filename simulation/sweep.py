@@ -109,7 +109,7 @@ class SweepResult:
         out.mkdir(parents=True, exist_ok=True)
         curves = self.curves
         csv = out / "sweep.csv"
-        curves.to_csv(csv, index=False, float_format="%.6g")
+        curves.to_csv(csv, index=False, float_format="%.10g")
         meta = out / "sweep.json"
         meta.write_text(json.dumps({
             "scenario": self.results[0].scenario.name if self.results else None,
