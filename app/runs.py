@@ -80,8 +80,16 @@ def assignment_job(agency: Agency, *, seed: int, time_limit_s: float) -> Callabl
     return work
 
 
+# Below this many replication-months a scenario runs in the app's own process: starting worker processes
+# (a fork server, in a threaded server) costs more than the replications themselves. Results are the
+# same either way: replication i always uses the seed sequence (seed, i).
+IN_PROCESS_WORK = 1_000
+
+
 def scenario_job(scenario: Any, *, processes: int | None = None) -> Callable[[Job], Any]:
     """A funding scenario's replications as a job; the progress bar counts finished replications."""
+    if processes is None and scenario.replications * scenario.horizon_months <= IN_PROCESS_WORK:
+        processes = 1
 
     def work(job: Job) -> Any:
         from simulation.replications import run_scenario

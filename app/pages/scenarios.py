@@ -78,14 +78,17 @@ elif shown is None:
 st.header("Compare two scenarios")
 EDITED = "The scenario above, as edited"
 options = ([EDITED] if "scenario_edited" in st.session_state else []) + list(files)
-a_col, b_col = st.columns(2)
+a_col, b_col, n_col = st.columns([2, 2, 1])
 a_choice = a_col.selectbox("Scenario A", options, index=0, key="compare_a")
 b_choice = b_col.selectbox("Scenario B", options, index=min(1, len(options) - 1), key="compare_b")
+replications = n_col.number_input("Replications of each", 1, 2000, base.replications, key="compare_reps",
+                                  help="Both scenarios run this many times with the same seed, so replication i "
+                                  "of A and of B see the same referrals (a paired comparison).")
 if st.button("Run and compare", icon=":material/compare_arrows:"):
     picked = []
     for pick in (a_choice, b_choice):
         scenario = st.session_state["scenario_edited"] if pick == EDITED else scenario_form.read_scenario(files[pick])
-        picked.append(scenario)
+        picked.append(scenario.with_changes(replications=int(replications)))
     results = [run(s, f"Simulating {s.name}...") for s in picked]
     if all(r is not None for r in results):
         st.session_state["compared"] = picked

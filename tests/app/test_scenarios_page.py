@@ -54,7 +54,7 @@ def test_run_from_the_form_shows_the_library_result(open_app, scenario_dir):
     scenario = scenario_form.read_scenario(scenario_dir / "a_base.yaml").with_changes(replications=10,
                                                                                       referrals_per_month=30.0)
     assert scenario.start_from_path().resolve() == SAMPLE.resolve()
-    expected = run_scenario(scenario).summary
+    expected = run_scenario(scenario, processes=1).summary
     shown = {m.label: m.value for m in at.metric}
     assert shown["Waitlist at the end"] == views._short(expected["end_of_horizon"]["waitlist"]["mean"])
     assert shown["Mean wait (months)"] == views._short(expected["wait_months"]["mean"]["mean"])
@@ -78,10 +78,13 @@ def test_two_scenarios_side_by_side(open_app, scenario_dir):
     at = open_scenarios(open_app)
     at.selectbox(key="compare_a").set_value("Base funding (a_base.yaml)")
     at.selectbox(key="compare_b").set_value("More funding (b_more.yaml)")
+    at.number_input(key="compare_reps").set_value(8)
     button(at, "Run and compare").click().run()
     no_exception(at)
-    a = run_scenario(scenario_form.read_scenario(scenario_dir / "a_base.yaml"))
-    b = run_scenario(scenario_form.read_scenario(scenario_dir / "b_more.yaml"))
+    a = run_scenario(scenario_form.read_scenario(scenario_dir / "a_base.yaml").with_changes(replications=8),
+                     processes=1)
+    b = run_scenario(scenario_form.read_scenario(scenario_dir / "b_more.yaml").with_changes(replications=8),
+                     processes=1)
     expected = views.comparison_table(compare(a, b))
     table = frame_with(at, "figure", "a_mean", "b_mean", "diff_mean")
     assert list(table["figure"]) == list(expected["figure"])
@@ -100,3 +103,14 @@ def test_no_client_appears_on_the_scenarios_page(open_app, scenario_dir, sample_
     assert "client_id" not in text
     leaked = [c.client_id for c in sample_agency.clients if c.client_id in text]
     assert leaked == []
+
+
+def test_the_shipped_scenarios_are_offered_with_their_start_state(open_app):
+    shipped = sorted(state.SCENARIO_DIR.glob("*.yaml"))
+    assert shipped, "scenarios/*.yaml: the funding scenarios shipped with the sample"
+    at = open_scenarios(open_app)
+    options = at.selectbox(key="scenario_choice").options
+    assert [o.rsplit("(", 1)[1].rstrip(")") for o in options] == [p.name for p in shipped]
+    for path in shipped:
+        start = scenario_form.read_scenario(path).start_from_path()
+        assert start is None or start.is_dir()
