@@ -9,14 +9,17 @@ the solver; this puts `standin_assign` in place of `optimizer.assign`, then hand
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import optimizer  # noqa: E402
 from tests.store.standin import standin_assign  # noqa: E402
 
-optimizer.assign = standin_assign  # type: ignore[attr-defined]
+# Only the name the CLI imports (`from optimizer import assign`), so the subprocess does not load OR-Tools.
+stand_in = types.ModuleType("optimizer", "the stand-in of tests/store/standin.py")
+stand_in.assign = standin_assign  # type: ignore[attr-defined]
+sys.modules["optimizer"] = stand_in
 
 from caseload.cli import app  # noqa: E402
 

@@ -13,7 +13,7 @@ from caseload.store.convert import input_digest
 from caseload.store.database import open_engine
 from caseload.store.lock import StoreBusy, write_session
 from caseload.store.state import import_folder, store_agency
-from tests.store.conftest import CLI, REPO, run_cli, snapshot, start_cli, wait_for_marker
+from tests.store.conftest import CLI, REPO, snapshot, start_cli, wait_for_marker
 
 BUSY = "another caseload run or import is writing to this store"
 
@@ -45,18 +45,18 @@ def test_concurrent_runs_refuse_or_wait_and_never_mix(store_url: str, agency_dir
     waiter: subprocess.Popen | None = None
     try:
         wait_for_marker(marker, first)
-        # While the first run holds the store, a second run and an import are refused, with exit status 2.
-        refused = run_cli("assign", "--db", store_url, "--as-of", "2026-11-24")
-        assert refused.returncode == 2, refused.stdout + refused.stderr
-        assert BUSY in " ".join(refused.stderr.split())
-        refused_import = run_cli("import", str(agency_dir), "--db", store_url)
-        assert refused_import.returncode == 2
-        assert BUSY in " ".join(refused_import.stderr.split())
-        # A run told to wait says so, waits, and takes its turn after the first one.
+        # While the first run holds the store: a second run and an import are refused with exit status 2,
+        # and a run told to wait says so and waits. (Started together: the CLI takes seconds to start.)
+        refused = start_cli("assign", "--db", store_url, "--as-of", "2026-11-24")
+        refused_import = start_cli("import", str(agency_dir), "--db", store_url)
         waiter_err = tmp_path / "waiter.err"
         with waiter_err.open("w") as err_file:
             waiter = subprocess.Popen([*CLI, "assign", "--db", store_url, "--as-of", "2026-11-24", "--wait", "120"],
                                       stdout=subprocess.PIPE, stderr=err_file, text=True, cwd=REPO)
+        for process in (refused, refused_import):
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 2, out + err
+            assert BUSY in " ".join(err.split())
         deadline = time.monotonic() + 120
         while "waiting for it" not in waiter_err.read_text() and time.monotonic() < deadline:
             assert waiter.poll() is None, f"the waiting run ended early: {waiter_err.read_text()}"
