@@ -183,9 +183,11 @@ def register(app: typer.Typer) -> None:
         for key, row in wide.iterrows():
             key = key if isinstance(key, tuple) else (key,)
             cells = [f"{k:g}" for k in key]
-            for metric in ("end_waitlist", "wait_mean_months", "total_cost"):
+            for metric in ("end_waitlist", "wait_mean_months"):
                 cells.append(f"{_fmt(row[('mean', metric)], metric)} ({_fmt(row[('low', metric)], metric)}-"
                              f"{_fmt(row[('high', metric)], metric)})")
+            cost = [row[(k, "total_cost")] / 1e6 for k in ("mean", "low", "high")]
+            cells.append(f"{cost[0]:,.2f}M ({cost[1]:,.2f}-{cost[2]:,.2f}M)")
             view.add_row(*cells)
         console.print(view)
         console.print(f"{len(result.points)} points in {result.elapsed_s:.1f} s. Wrote "
