@@ -8,6 +8,8 @@
 # listening on 127.0.0.1 only, on a free port, with trust authentication (loopback, tests only), and
 # creates the database `caseload`. Progress goes to stderr; the stop command is printed there too.
 # Environment: CASELOAD_PG_DIR (the cluster's folder; default: a new folder under /tmp).
+#
+#   bash scripts/start_postgres.sh stop DIR      stops the cluster that was started in DIR
 set -euo pipefail
 
 say() { echo "start_postgres: $*" >&2; }
@@ -47,6 +49,12 @@ else
     as_runner() { "$@"; }
 fi
 
+if [ "${1:-}" = "stop" ]; then
+    [ -n "${2:-}" ] || { say "usage: start_postgres.sh stop DIR"; exit 2; }
+    as_runner "$bindir/pg_ctl" -D "$2/data" -m fast -w stop >&2
+    exit 0
+fi
+
 datadir="${CASELOAD_PG_DIR:-$(mktemp -d /tmp/caseload-pg.XXXXXX)}"
 mkdir -p "$datadir"
 chown "$runner" "$datadir" 2>/dev/null || true
@@ -65,5 +73,5 @@ as_runner "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w -t 60 
 
 as_runner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U caseload caseload >&2
 
-say "running; stop it with: $( [ "$(id -u)" -eq 0 ] && echo "runuser -u $runner -- " )$bindir/pg_ctl -D $datadir/data stop"
+say "running; stop it with: bash $0 stop $datadir"
 echo "postgresql+psycopg://caseload@127.0.0.1:$port/caseload"

@@ -8,8 +8,10 @@ the variable the PostgreSQL half is skipped (locally), never faked.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -79,13 +81,39 @@ def _pg_database(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str | None]:
+    """The PostgreSQL server's URL: $CASELOAD_PG_URL; else, in CI (CI=true) or with CASELOAD_START_PG=1, a
+    server this session starts with scripts/start_postgres.sh (and stops); else None (the half is skipped).
+    So CI always runs the PostgreSQL half, whether or not .ci/run started a server."""
+    base = os.environ.get(PG_ENV)
+    if base:
+        yield base
+        return
+    if os.environ.get("CI", "").lower() != "true" and os.environ.get("CASELOAD_START_PG") != "1":
+        yield None
+        return
+    # Not under pytest's tmp folder: as root, the server runs as `postgres`, who cannot enter root's folders.
+    folder = Path(tempfile.mkdtemp(prefix="caseload-pg."))
+    script = str(REPO / "scripts" / "start_postgres.sh")
+    started = subprocess.run(["bash", script], capture_output=True, text=True, timeout=900,
+                             env={**os.environ, "CASELOAD_PG_DIR": str(folder)})
+    if started.returncode != 0:
+        pytest.fail(f"scripts/start_postgres.sh failed:\n{started.stderr}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop", str(folder)], capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store: a SQLite file, or a new PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'caseload.db'}"
         return
-    base = os.environ.get(PG_ENV)
+    base = request.getfixturevalue("pg_server")
     if not base:
         pytest.skip(f"{PG_ENV} is not set (.ci/run sets it from scripts/start_postgres.sh)")
     yield from _pg_database(base)
