@@ -50,6 +50,8 @@ def _begin(engine: Engine, wait_s: float) -> Session | None:
             execution_options={"caseload_write": True, "caseload_wait_ms": int(max(wait_s, 0) * 1000)}
         )
         if connection.dialect.name == "postgresql":
+            # A run solves inside its transaction: a server-wide idle timeout must not end it half-way.
+            connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
             deadline = time.monotonic() + max(wait_s, 0)
             while not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PG_WRITE_KEY}):
                 if time.monotonic() >= deadline:

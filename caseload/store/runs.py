@@ -178,7 +178,7 @@ def run_and_record(engine: Engine, solve: Solver, *, as_of: date | None = None, 
             policy=policy_to_yaml(agency.policy), seed=seed, time_limit_s=time_limit_s,
             solver_status=str(summary.get("status", "unknown"))[:40], clients=len(assignments),
             placed=counts[Decision.NEW], moved=counts[Decision.MOVED], kept=counts[Decision.KEPT],
-            waiting=counts[Decision.WAITING], summary=json.dumps(summary, default=str, sort_keys=True),
+            waiting=counts[Decision.WAITING], summary=json.dumps(summary, default=str),
         )
         session.add(run)
         session.flush()  # gives the run its id
