@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -172,7 +172,10 @@ def open_engine(db: str | None, *, create: bool = True) -> Engine:
             raise StoreError(f"no store at {path}: run `caseload import DATA_DIR --db {path}` first")
         if not path.parent.is_dir():
             raise StoreError(f"cannot create the store {path}: folder {path.parent} does not exist")
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"--db {safe_url(url)}: not a database URL this installation can open ({exc})") from None
     try:
         upgrade(engine)
     except Exception as exc:
