@@ -11,12 +11,18 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from caseload.cli_assign import USER_ERROR, console, err_console, print_errors, print_summary
 from caseload.validation import ValidationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from caseload.domain import Agency
+    from caseload.store.runs import PlanLike
 
 DB_HELP = "Store: a SQLAlchemy URL (postgresql+psycopg://...) or a SQLite file path (default: caseload.db)"
 WAIT_HELP = "If another run or import is writing to the store, wait this many seconds for it (default: refuse)"
@@ -33,7 +39,7 @@ def _say_waiting(wait: float) -> None:
                       highlight=False)
 
 
-def _engine(db: str | None, *, create: bool):  # type: ignore[no-untyped-def]
+def _engine(db: str | None, *, create: bool) -> Engine:
     from caseload.store.database import StoreError, open_engine
 
     try:
@@ -51,7 +57,7 @@ def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: in
     engine = _engine(db, create=False)
     try:
         with console.status("Solving the assignment...") as status:
-            def solve(agency):  # type: ignore[no-untyped-def]
+            def solve(agency: Agency) -> PlanLike:
                 from optimizer import assign as run_assignment
 
                 return run_assignment(agency, time_limit_s=time_limit, seed=seed,
@@ -75,7 +81,7 @@ def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: in
         engine.dispose()
 
 
-def _shown(engine) -> str:  # type: ignore[no-untyped-def]
+def _shown(engine: Engine) -> str:
     from caseload.store.database import safe_url
 
     return safe_url(engine.url)
