@@ -18,7 +18,7 @@ APP_SCRIPT = Path(__file__).resolve().parent / "streamlit_app.py"
 
 def streamlit_command(port: int, address: str | None = None, extra: list[str] | None = None) -> list[str]:
     command = [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.headless", "true",
-               "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+               "--server.port", str(port), "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     if address:
         command += ["--server.address", address]
     return command + list(extra or [])

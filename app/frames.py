@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from caseload.contract_io import assignments_frame, escape_frame
-from caseload.domain import Agency, Assignment, Decision
+from caseload.domain import Agency, Assignment, Decision, Status
 from caseload.reader import WORKER_COLUMNS
 from caseload.tables import Table
 
@@ -34,7 +34,9 @@ def assignment_view(agency: Agency, assignments: Iterable[Assignment]) -> pd.Dat
     rows = []
     for a in assignments:
         c = clients.get(a.client_id)
-        waited = (agency.as_of - c.referral_date).days if c is not None and c.referral_date else None
+        # Days on the waitlist, for clients who were waiting tonight (an active client's wait is over).
+        waited = (agency.as_of - c.referral_date).days if c is not None and c.referral_date and \
+            c.status == Status.WAITING else None
         rows.append({
             "client_id": a.client_id,
             "decision": a.decision.value,
@@ -150,13 +152,6 @@ def caseload_chart(summary: dict[str, Any], before: dict[str, Any] | None = None
         margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=before is not None,
         xaxis={"type": "category"},
     )
-    return fig
-
-
-def reason_chart(reasons: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Bar(x=reasons["clients"], y=reasons["reason"], orientation="h", marker_color="#c62828"))
-    fig.update_layout(xaxis_title="clients waiting", yaxis={"autorange": "reversed"},
-                      height=max(160, 40 + 28 * len(reasons)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
 

@@ -2,7 +2,12 @@
 
 This script only decides who may see which page. With an auth section configured (see `caseload.auth`)
 it asks for sign-in first and registers only the pages of the user's role, so a funder never reaches a
-page with client rows; without one, every page is open (a coordinator on their own machine).
+page with client rows; without one, every page is open (a coordinator on their own machine). Each page
+checks the role again itself (`views.require_page`).
+
+The page scripts live in `app/app_pages/`, not `app/pages/`: Streamlit treats a `pages/` folder beside
+the entry script as its older file-based navigation and would run such a page directly from its URL,
+before this script (and its sign-in) ever runs.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ from app import views  # noqa: E402
 st.set_page_config(page_title="caseload", page_icon=":material/diversity_3:", layout="wide")
 
 PAGE_FILES = {
-    views.ASSIGNMENT_PAGE: ("pages/assignment.py", ":material/assignment_ind:", "assignment"),
-    views.STAFFING_PAGE: ("pages/staffing.py", ":material/groups:", "staffing"),
-    views.SCENARIOS_PAGE: ("pages/scenarios.py", ":material/query_stats:", "scenarios"),
+    views.ASSIGNMENT_PAGE: ("app_pages/assignment.py", ":material/assignment_ind:", "assignment"),
+    views.STAFFING_PAGE: ("app_pages/staffing.py", ":material/groups:", "staffing"),
+    views.SCENARIOS_PAGE: ("app_pages/scenarios.py", ":material/query_stats:", "scenarios"),
 }
 
 
@@ -60,7 +65,6 @@ def _sign_in(config) -> None:
 
 def visible_pages() -> list[str]:
     config = _auth_config()
-    st.session_state[views.AUTH_ON] = config is not None
     if config is None:
         return list(views.PAGES)
     user = st.session_state.get(views.USER)

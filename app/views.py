@@ -19,7 +19,6 @@ STAFFING_PAGE = "Staffing"
 SCENARIOS_PAGE = "Scenarios"  # the one page a funder sees (caseload.auth.SCENARIOS_PAGE)
 PAGES = (ASSIGNMENT_PAGE, STAFFING_PAGE, SCENARIOS_PAGE)
 USER = "signed_in_user"
-AUTH_ON = "auth_required"
 
 ASSIGNMENT_COLUMNS = {
     "client_id": st.column_config.TextColumn("client"),
@@ -30,6 +29,10 @@ ASSIGNMENT_COLUMNS = {
     "travel_km": st.column_config.NumberColumn("travel (km)", format="%.1f"),
 }
 
+REASON_COLUMNS = {
+    "reason": st.column_config.TextColumn("why they wait", width="large"),
+    "clients": st.column_config.NumberColumn("clients", width="small"),
+}
 WORKER_EDITOR_ORDER = ("worker_id", "fte", "languages", "french", "areas", "available", "max_travel_km",
                        "specializations", "gender", "max_new_per_week", "high_need_ratio", "low_need_ratio",
                        "latitude", "longitude")
@@ -50,14 +53,26 @@ WORKER_EDITOR_COLUMNS = {
 
 
 def require_page(title: str) -> None:
-    """Refuse a page the signed-in role may not see: checked on the page itself, not only in the menu."""
-    if not st.session_state.get(AUTH_ON):
+    """Refuse a page the signed-in role may not see, checked on the page itself and not only in the menu.
+
+    The check reads the auth configuration again rather than trusting the entry script's menu, so a page
+    run some other way (a stale link, a Streamlit fallback) still cannot show client rows to a funder or
+    to nobody.
+    """
+    try:
+        from caseload.auth import AuthConfigError, can_see, load_auth
+    except ImportError:
+        return
+    try:
+        config = load_auth()
+    except AuthConfigError:
+        st.error("The sign-in configuration is broken, so the app will not open.")
+        st.stop()
+    if config is None:
         return
     user = st.session_state.get(USER)
-    from caseload.auth import can_see
-
-    if user is None or not can_see(user.role, title):
-        st.error("This page is not available to your role.")
+    if user is None or user.username not in config.users or not can_see(user.role, title):
+        st.error("This page is not available: sign in with a role that may see it.")
         st.stop()
 
 
@@ -201,7 +216,7 @@ def _short(value: float | None, money: bool = False) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
-def scenario_headline(summary: dict[str, Any]) -> None:
+def scenario_headline(summary: dict[str, Any], per_row: int = 4) -> None:
     """End-of-horizon waitlist, waits, graduations and cost: each a mean with its 90% band."""
     totals = summary.get("totals") or {}
     end = summary.get("end_of_horizon") or {}
@@ -213,7 +228,8 @@ def scenario_headline(summary: dict[str, Any]) -> None:
         ("Graduations" + (f" in {months} months" if months else ""), totals.get("graduations"), False),
         ("Cost" + (f" over {months} months" if months else ""), totals.get("cost"), True),
     )
-    for col, (label, block, money) in zip(st.columns(len(figures)), figures, strict=True):
+    columns = [c for _ in range(0, len(figures), per_row) for c in st.columns(per_row)]
+    for col, (label, block, money) in zip(columns, figures, strict=True):
         mean, band = _interval(block)
         if money and block:
             band = f"90% of runs: {_short(block.get('low'), True)} to {_short(block.get('high'), True)}"
@@ -238,3 +254,14 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     numbers = [c for c in out.columns if c != "metric"]
     out[numbers] = out[numbers].astype(float).round(2)
     return out.rename(columns={"metric": "figure"})
+
+
+def tidy(fig: Any, *, percent: bool = False, money: bool = False) -> Any:
+    """A simulation chart fitted to half a page: legend under the plot, axis in % or $ where it helps."""
+    fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "font": {"size": 11}})
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    if money:
+        fig.update_yaxes(tickprefix="$", tickformat="~s")
+    return fig

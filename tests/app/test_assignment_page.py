@@ -53,7 +53,7 @@ def test_counts_reasons_and_rows_are_the_library_plan_of_the_sample(open_app, li
     assert table["decision"].tolist() == expected["decision"].tolist()
     assert table["worker_id"].tolist() == expected["worker_id"].tolist()
     assert [b.label for b in at.download_button] == ["Download assignments (CSV)", "Download assignments (Excel)"]
-    assert len(at.get("plotly_chart")) >= 3  # reasons, caseload against target, the map
+    assert len(at.get("plotly_chart")) == 2  # caseload against target, the map
     assert plan.assignments[0].client_id in " ".join(element_texts(at))  # clients are shown on this page
 
 

@@ -36,6 +36,7 @@ def test_view_has_one_row_per_client_with_what_the_coordinator_filters_on(agency
     assert first["days_waiting"] == (date(2026, 11, 1) - date(2026, 10, 1)).days
     assert first["travel_km"] == 2.3
     assert view.iloc[1]["french_service"]
+    assert pd.isna(view.iloc[1]["days_waiting"])  # an active client is not waiting
 
 
 def test_filters_combine_and_search_ignores_case(agency):
@@ -118,3 +119,4 @@ def test_charts_draw_without_data_or_location():
     agency = Agency(clients=[Client("c", NeedLevel.LOW, ("en",))], workers=[Worker("w", 1.0, ("en",))])
     view = frames.assignment_view(agency, [Assignment("c", None, Decision.WAITING, "x")])
     assert frames.client_map(view, agency).layout.map.style == "open-street-map"
+

@@ -39,7 +39,7 @@ def scenario_dir(tmp_path, monkeypatch):
 
 def open_scenarios(at):
     at.run()
-    at.switch_page("pages/scenarios.py").run()
+    at.switch_page("app_pages/scenarios.py").run()
     no_exception(at)
     return at
 

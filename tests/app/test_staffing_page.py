@@ -23,7 +23,7 @@ def changed_agency(agency: Agency, removed: str) -> Agency:
 def open_staffing(at):
     at.run()
     at.session_state["staffing_time_limit"] = STAFFING_LIMIT_S  # before the page plans with today's workers
-    at.switch_page("pages/staffing.py").run()
+    at.switch_page("app_pages/staffing.py").run()
     no_exception(at)
     return at
 

@@ -45,9 +45,7 @@ st.subheader("Why clients still wait")
 if reasons.empty:
     st.success("Every waiting client was placed.")
 else:
-    table, chart = st.columns([2, 3])
-    table.dataframe(reasons, hide_index=True, width="stretch")
-    chart.plotly_chart(frames.reason_chart(reasons), key="reasons_chart")
+    st.dataframe(reasons, hide_index=True, width="stretch", column_config=views.REASON_COLUMNS)
 
 st.subheader("Caseload against target")
 st.plotly_chart(frames.caseload_chart(summary), key="caseload_chart")
@@ -70,9 +68,9 @@ table_tab.dataframe(shown.drop(columns=["latitude", "longitude"]), hide_index=Tr
                     column_config=views.ASSIGNMENT_COLUMNS)
 map_tab.plotly_chart(frames.client_map(shown, agency), key="client_map", config={"scrollZoom": True})
 
-d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download assignments (CSV)", planned.csv_bytes, file_name="assignments.csv",
+downloads = st.container(horizontal=True)
+downloads.download_button("Download assignments (CSV)", planned.csv_bytes, file_name="assignments.csv",
                    mime="text/csv", on_click="ignore", icon=":material/download:")
-d2.download_button("Download assignments (Excel)", planned.excel_bytes, file_name="assignments.xlsx",
+downloads.download_button("Download assignments (Excel)", planned.excel_bytes, file_name="assignments.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
                    icon=":material/download:")

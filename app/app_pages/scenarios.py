@@ -61,16 +61,16 @@ if result is not None:
     st.header(result.scenario.name)
     views.scenario_headline(result.summary)
     left, right = st.columns(2)
-    left.plotly_chart(fan_figure(result, "waitlist"), key="fan_waitlist")
-    right.plotly_chart(fan_figure(result, "wait_mean_months"), key="fan_wait")
-    left.plotly_chart(caseload_figure(result), key="fan_caseload")
-    right.plotly_chart(fan_figure(result, "utilisation"), key="fan_utilisation")
-    left.plotly_chart(graduations_figure(result), key="fan_graduations")
-    right.plotly_chart(fan_figure(result, "cost"), key="fan_cost")
-    d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Download monthly results (CSV)", result.monthly.to_csv(index=False), "monthly.csv",
+    left.plotly_chart(views.tidy(fan_figure(result, "waitlist")), key="fan_waitlist")
+    right.plotly_chart(views.tidy(fan_figure(result, "wait_mean_months")), key="fan_wait")
+    left.plotly_chart(views.tidy(caseload_figure(result)), key="fan_caseload")
+    right.plotly_chart(views.tidy(fan_figure(result, "utilisation"), percent=True), key="fan_utilisation")
+    left.plotly_chart(views.tidy(graduations_figure(result)), key="fan_graduations")
+    right.plotly_chart(views.tidy(fan_figure(result, "cost"), money=True), key="fan_cost")
+    downloads = st.container(horizontal=True)
+    downloads.download_button("Download monthly results (CSV)", result.monthly.to_csv(index=False), "monthly.csv",
                        "text/csv", on_click="ignore", icon=":material/download:")
-    d2.download_button("Download the summary (JSON)", json.dumps(result.summary, indent=2), "summary.json",
+    downloads.download_button("Download the summary (JSON)", json.dumps(result.summary, indent=2), "summary.json",
                        "application/json", on_click="ignore", icon=":material/download:")
 elif shown is None:
     st.info("Adjust the scenario if you like, then press **Run the scenario**.")
@@ -80,7 +80,9 @@ EDITED = "The scenario above, as edited"
 options = ([EDITED] if "scenario_edited" in st.session_state else []) + list(files)
 a_col, b_col, n_col = st.columns([2, 2, 1])
 a_choice = a_col.selectbox("Scenario A", options, index=0, key="compare_a")
-b_choice = b_col.selectbox("Scenario B", options, index=min(1, len(options) - 1), key="compare_b")
+# B defaults to another file than the one above, so the first comparison offered is a real one.
+other = next((i for i, o in enumerate(options) if o not in (EDITED, choice)), 0)
+b_choice = b_col.selectbox("Scenario B", options, index=other, key="compare_b")
 replications = n_col.number_input("Replications of each", 1, 2000, base.replications, key="compare_reps",
                                   help="Both scenarios run this many times with the same seed, so replication i "
                                   "of A and of B see the same referrals (a paired comparison).")
@@ -100,13 +102,14 @@ if len(pair) == 2 and all(r is not None for r in pair):
     left, right = st.columns(2)
     with left:
         st.subheader(f"A: {a.scenario.name}")
-        views.scenario_headline(a.summary)
+        views.scenario_headline(a.summary, per_row=2)
     with right:
         st.subheader(f"B: {b.scenario.name}")
-        views.scenario_headline(b.summary)
+        views.scenario_headline(b.summary, per_row=2)
     left, right = st.columns(2)
     for i, metric in enumerate(("waitlist", "wait_mean_months", "utilisation", "cost")):
-        (left if i % 2 == 0 else right).plotly_chart(compare_figure(a, b, metric), key=f"compare_{metric}")
+        figure = views.tidy(compare_figure(a, b, metric), percent=metric == "utilisation", money=metric == "cost")
+        (left if i % 2 == 0 else right).plotly_chart(figure, key=f"compare_{metric}")
     table = compare(a, b)
     st.markdown("**Over the horizon: A, B and the difference B - A** (90% intervals" +
                 (", paired replications)" if table.attrs.get("paired") else ")"))

@@ -1,0 +1,238 @@
+"""The app in a real browser: Debian's Chromium drives the running server through every page.
+
+AppTest runs page scripts without a browser; this test catches what only a browser shows (a front-end
+error, a chart that fails to render, an exception box). It clicks each page's run button, fails on any
+exception shown in the page, and saves a screenshot of each page to test-artifacts/ (a CI artefact).
+
+The browser is /usr/bin/chromium (`apt-get install chromium`); no browser is downloaded. Without it the
+test is skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import APP, REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+READY_TIMEOUT_S = 180  # a cold start imports OR-Tools, SciPy and plotly; generous on a loaded CI machine
+RUN_TIMEOUT_MS = 300_000  # a solve or a simulation on a shared 2-core runner
+NIGHTLY_LIMIT_S = "10"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                       "(apt-get install -y chromium); .ci/run installs it"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(name: str, cwd: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `streamlit run app/streamlit_app.py` headless on a free port; yield its URL once it answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("CASELOAD_AUTH_FILE", "CASELOAD_DB")}
+    env.update({"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env_extra or {})})
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / f"streamlit-{name}.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+         "--client.toolbarMode", "viewer"],
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            if server.poll() is not None:
+                raise AssertionError(f"the app exited with {server.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app did not answer within {READY_TIMEOUT_S} s; see {log.name}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    yield from start_app("open", tmp_path_factory.mktemp("app-cwd"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def no_exception(page, where: str) -> None:
+    """Fail on any exception box Streamlit shows (a traceback in the page)."""
+    boxes = page.locator('[data-testid="stException"]')
+    if boxes.count():
+        shot(page, f"failure-{where}")
+        raise AssertionError(f"{where}: exception shown in the page: {boxes.first.inner_text()[:2000]}")
+
+
+def shot(page, name: str) -> Path:
+    """A screenshot of the whole page: Streamlit scrolls inside its main block, so the window is made as
+    tall as that block for the picture (charts below the fold are drawn only once they are in view)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                           " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 8000))})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def settle(page) -> None:
+    """Wait until the script run ends (Streamlit's running indicator is gone)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')",
+                           timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(800)  # let charts draw
+
+
+def set_number(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def test_every_page_runs_in_a_real_browser(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(app_url)
+
+    # Nightly assignment (the default page): the sample loads by itself; run it with a short budget.
+    page.get_by_role("heading", name="Nightly assignment").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("Using the sample agency").wait_for(timeout=RUN_TIMEOUT_MS)
+    no_exception(page, "nightly-before-run")
+    set_number(page, "Time limit (s)", NIGHTLY_LIMIT_S)
+    page.get_by_role("button", name="Run the nightly assignment").click()
+    page.locator('[data-testid="stProgress"]').wait_for(timeout=RUN_TIMEOUT_MS)
+    shot(page, "nightly-assignment-running")
+    page.get_by_text("Placed tonight").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("Caseload against target").first.wait_for()
+    settle(page)
+    no_exception(page, "nightly-assignment")
+    shot(page, "nightly-assignment")
+    assert page.locator('[data-testid="stMetric"]').count() >= 4
+    assert page.locator(".js-plotly-plot").count() >= 2
+    search = page.get_by_role("textbox", name="Search")
+    search.fill("K1")
+    search.press("Enter")
+    settle(page)
+    no_exception(page, "nightly-search")
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_timeout(1500)
+    no_exception(page, "nightly-map")
+    shot(page, "nightly-assignment-map")
+
+    # Staffing: plans with today's workers at once (the same budget as tonight's run is cached).
+    page.get_by_role("link", name="Staffing").click()
+    page.get_by_role("heading", name="Staffing").wait_for(timeout=RUN_TIMEOUT_MS)
+    set_number(page, "Time limit per plan (s)", NIGHTLY_LIMIT_S)
+    page.get_by_text("Placed tonight").wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "staffing")
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # the workers table
+    shot(page, "staffing")
+
+    # Scenarios: run the first funding scenario with fewer replications, then compare two.
+    page.get_by_role("link", name="Scenarios").click()
+    page.get_by_role("heading", name="Scenarios").wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "scenarios-before-run")
+    set_number(page, "Replications", "20")
+    page.get_by_role("button", name="Run the scenario").click()
+    page.get_by_text("Waitlist at the end").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "scenarios")
+    shot(page, "scenarios")
+    assert page.locator(".js-plotly-plot").count() >= 6
+    set_number(page, "Replications of each", "20")
+    page.get_by_role("button", name="Run and compare").click()
+    page.get_by_text("Over the horizon: A, B and the difference").wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "scenarios-compare")
+    shot(page, "scenarios-compare")
+    assert not errors, errors
+
+
+def test_a_funder_signs_in_and_sees_only_scenarios(browser, tmp_path):
+    from caseload.auth import add_user
+
+    auth = tmp_path / "auth.yaml"
+    add_user(auth, "fatima", "correct horse battery", "funder")
+    for url in start_app("auth", tmp_path, {"CASELOAD_AUTH_FILE": str(auth)}):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for path in ("assignment", "staffing"):  # a page's own URL must not get round the sign-in
+            page.goto(f"{url}/{path}")
+            page.get_by_role("button", name="Sign in").wait_for(timeout=RUN_TIMEOUT_MS)
+            assert page.get_by_text("Placed tonight").count() == 0
+            assert page.get_by_role("heading", name="Nightly assignment").count() == 0
+        page.goto(url)
+        page.get_by_label("User name").fill("fatima")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Scenarios").wait_for(timeout=RUN_TIMEOUT_MS)
+        settle(page)
+        no_exception(page, "funder")
+        assert page.get_by_role("link", name="Nightly assignment").count() == 0
+        assert page.get_by_role("link", name="Staffing").count() == 0
+        assert page.get_by_text("Signed in as").count() == 1
+        shot(page, "funder-scenarios")
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign in").wait_for(timeout=RUN_TIMEOUT_MS)
+        no_exception(page, "signed-out")
+
+
+def test_readme_screenshot_is_committed():
+    """The README shows the nightly page; the picture is a committed copy of this test's screenshot."""
+    assert (REPO / "docs" / "screenshots" / "nightly-assignment.png").is_file()
+    assert "docs/screenshots/nightly-assignment.png" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def copy_for_readme() -> None:  # pragma: no cover - run by hand after a UI change
+    """python -c 'from tests.app.test_browser import copy_for_readme; copy_for_readme()'"""
+    target = REPO / "docs" / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ARTIFACTS / "nightly-assignment.png", target / "nightly-assignment.png")
