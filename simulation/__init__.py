@@ -5,11 +5,23 @@ replications, `compare` puts two runs side by side with paired differences; `sim
 grids on Dask and `simulation.plots` draws the results.
 """
 
-from simulation.replications import ScenarioResult, compare, compare_monthly, run_scenario
-from simulation.schema import Scenario, ScenarioError, load_scenario, scenario_from_dict
-from simulation.start import StartState, start_state_from_agency
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Scenario", "ScenarioError", "ScenarioResult", "StartState", "compare", "compare_monthly", "load_scenario",
-    "run_scenario", "scenario_from_dict", "start_state_from_agency",
-]
+# Loaded on first use (PEP 562), so that `caseload --help` and the nightly `caseload assign` do not pay
+# for SciPy and the SimPy model at start-up.
+_EXPORTS = {
+    "ScenarioResult": "simulation.replications", "compare": "simulation.replications",
+    "compare_monthly": "simulation.replications", "run_scenario": "simulation.replications",
+    "Scenario": "simulation.schema", "ScenarioError": "simulation.schema", "load_scenario": "simulation.schema",
+    "scenario_from_dict": "simulation.schema", "StartState": "simulation.start",
+    "start_state_from_agency": "simulation.start",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")
