@@ -13,7 +13,8 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from optimizer.caseloads import Caseloads
-from optimizer.model import AssignmentModel, _pair_values
+from optimizer.classes import Classes, pair_values
+from optimizer.model import AssignmentModel
 from optimizer.stages import StageRunner
 
 
@@ -63,8 +64,10 @@ def _match(costs: np.ndarray, counts: np.ndarray, take: int) -> list[int]:
 def decode(am: AssignmentModel, runner: StageRunner, state: Caseloads) -> None:
     """Apply the model's solution to ``state`` (an empty Caseloads): place units, make moves."""
     el = state.el
-    for cls, row in zip(am.classes, am.x, strict=True):
-        counts = np.array([runner.value(v) for v in row], dtype=np.int64)
+    cl = am.cl
+    values = am.column_values(runner.values)
+    for k, cls in enumerate(cl.classes):
+        counts = values[cl.columns.class_start[k]:cl.columns.class_start[k + 1]]
         take = int(counts.sum())
         if take == 0:
             continue
@@ -73,42 +76,48 @@ def decode(am: AssignmentModel, runner: StageRunner, state: Caseloads) -> None:
         if np.count_nonzero(counts) > 1:
             for r, u in enumerate(chosen):
                 for i in state.units[u].members:
-                    costs[r] += _pair_values(el, i, cls.workers)[2]
+                    costs[r] += pair_values(el, i, cls.workers)[2]
         for u, c in zip(chosen, _match(costs, counts, take), strict=True):
             state.place(u, int(cls.workers[c]))
-    for mc, row in zip(am.move_classes, am.m, strict=True):
-        counts = np.array([runner.value(v) for v in row], dtype=np.int64)
+    for a, mc in enumerate(cl.move_classes):
+        counts = values[cl.columns.move_start[a]:cl.columns.move_start[a + 1]]
         take = int(counts.sum())
         if take == 0:
             continue
         costs = np.zeros((len(mc.clients), len(mc.workers)), dtype=np.int64)
         for r, i in enumerate(mc.clients):
-            costs[r] = _pair_values(el, i, mc.workers)[2]
+            costs[r] = pair_values(el, i, mc.workers)[2]
         for i, c in zip(mc.clients, _match(costs, counts, take), strict=True):
             if c >= 0:
                 state.move(i, int(mc.workers[c]))
 
 
-def encode(am: AssignmentModel, state: Caseloads) -> np.ndarray:
-    """The model's variable values for a plan already in ``state`` (a hint, e.g. from the greedy).
-
-    Units placed with a worker the model has no variable for are ignored (the hint is then partial).
-    """
-    values = np.zeros(len(am.model.proto.variables), dtype=np.int64)
+def plan_columns(cl: Classes, state: Caseloads) -> np.ndarray:
+    """Column values of a plan already in ``state`` (e.g. the greedy's); units the classes lack are skipped."""
+    values = np.zeros(len(cl.columns), dtype=np.int64)
     unit_class: dict[int, int] = {}
-    for k, cls in enumerate(am.classes):
+    for k, cls in enumerate(cl.classes):
         for u in cls.units:
             unit_class[u] = k
     for u in np.nonzero(state.unit_worker >= 0)[0]:
         k = unit_class.get(int(u))
         if k is None:
             continue
-        cls = am.classes[k]
+        cls = cl.classes[k]
         pos = int(np.searchsorted(cls.workers, state.unit_worker[u]))
         if pos < len(cls.workers) and cls.workers[pos] == state.unit_worker[u]:
-            values[am.x[k][pos].index] += 1
+            values[cl.columns.class_start[k] + pos] += 1
+    return values
+
+
+def encode(am: AssignmentModel, columns: np.ndarray) -> np.ndarray:
+    """The model's variable values (a complete hint) for given column values."""
+    values = np.zeros(len(am.model.proto.variables), dtype=np.int64)
+    for col, var in zip(am.cols, am.var, strict=True):
+        values[var.index] = columns[col]
+    cl = am.cl
     for k, placed, gain in am.gain_vars:
-        n = int(sum(values[v.index] for v in am.x[k]))
+        n = int(columns[cl.columns.class_start[k]:cl.columns.class_start[k + 1]].sum())
         values[placed.index] = n
-        values[gain.index] = int(am.classes[k].prefix_gain[n])
+        values[gain.index] = int(cl.classes[k].prefix_gain[n])
     return values

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.caseloads import Caseloads
-from optimizer.model import _pair_values
+from optimizer.classes import pair_values
 
 
 def undo_idle_moves(state: Caseloads) -> int:
@@ -40,7 +40,7 @@ def _preference(state: Caseloads, u: int, workers: np.ndarray) -> list[int]:
     needs = np.zeros(len(workers), dtype=np.int64)
     travel = np.zeros(len(workers), dtype=np.int64)
     for i in state.units[u].members:
-        p, q, t = _pair_values(el, i, workers)
+        p, q, t = pair_values(el, i, workers)
         lang += p
         needs += q
         travel += t
