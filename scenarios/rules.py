@@ -5,17 +5,22 @@ check that caseload, and the reference MIP (benchmarks/reference_mip.py) uses th
 so that the benchmark compares the optimizer against a second, separately written reading of the data
 contract rather than against its own eligibility code.
 
-A worker may serve a client when they share a language (compared by primary subtag, `fa-AF` ~ `fa`), the
-worker is French-capable if the client chose French services, the client's area is among the worker's
-areas (if the worker lists any), the client's home is within the worker's max_travel_km of the office
-(when both have coordinates), the worker's gender matches the client's preference, and the client has not
-excluded the worker. New clients go only to available workers. A worker's caseload is weighted against
-its targets: `high / high_ratio + low / low_ratio <= fte`.
+A worker may serve a client when they share a language (compared by primary subtag, `fa-AF` ~ `fa`; a
+French-capable worker speaks French), the worker is French-capable if the client chose French services
+(who are then served in French), the client's area is among the worker's areas (if the worker lists any
+and the client has an area), the client's home is within the worker's max_travel_km of the office (when
+both have coordinates), the worker has the gender the client asked for, and the client has not excluded
+the worker. New clients go only to available workers. A worker's caseload is weighted against its
+targets: `high / high_ratio + low / low_ratio <= fte`. Where the contract leaves a case open (no area, no
+coordinates) these rules let the pair through, as the optimizer documents it does.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import numpy as np
 
 from caseload.domain import Client, NeedLevel, Policy, Worker
 from caseload.languages import primary
@@ -40,8 +45,10 @@ def travel_km(client: Client, worker: Worker) -> float | None:
 
 
 def shared_languages(client: Client, worker: Worker) -> list[str]:
-    """The client's languages (in their order of preference) that the worker also speaks."""
-    spoken = {primary(code) for code in worker.languages}
+    """The languages the pair can use, the client's preferred first (only French for French services)."""
+    spoken = {primary(code) for code in worker.languages} | ({"fr"} if worker.french else set())
+    if client.french_service:
+        return ["fr"] if "fr" in spoken else []
     return [code for code in client.languages if primary(code) in spoken]
 
 
@@ -53,7 +60,8 @@ def rule_broken(client: Client, worker: Worker) -> str | None:
         return "client chose French services; worker is not French-capable"
     if not shared_languages(client, worker):
         return "no shared language"
-    if worker.areas and (client.area is None or client.area.upper() not in {a.upper() for a in worker.areas}):
+    area = (client.area or "").strip().casefold()
+    if worker.areas and area and area not in {a.strip().casefold() for a in worker.areas}:
         return "client's area is outside the worker's areas"
     if worker.max_travel_km is not None:
         km = travel_km(client, worker)
@@ -88,3 +96,65 @@ def integer_weights(worker: Worker, policy: Policy) -> tuple[int, int, int] | No
     if abs(cap - round(cap)) > 1e-9:
         return None
     return int(low), int(high), int(round(cap))
+
+
+def eligible_workers(clients: Sequence[Client], workers: Sequence[Worker], chunk: int = 2048) -> list[np.ndarray]:
+    """For each client, the indices of the workers `can_serve` allows, computed with numpy in blocks.
+
+    The same rules as `rule_broken`, vectorised so that 50,000 clients by 1,000 workers takes seconds; the
+    tests check the two agree pair by pair.
+    """
+    n_workers = len(workers)
+    if not clients:
+        return []
+    worker_langs = [{primary(code) for code in w.languages} | ({"fr"} if w.french else set()) for w in workers]
+    french = np.array([w.french for w in workers], dtype=bool)
+
+    def usable(client: Client) -> tuple[str, ...]:
+        return ("fr",) if client.french_service else tuple(sorted({primary(code) for code in client.languages}))
+
+    profiles: dict[tuple[str, ...], int] = {}
+    client_profile = np.array([profiles.setdefault(usable(c), len(profiles)) for c in clients], dtype=np.int64)
+    speaks = np.zeros((len(profiles), n_workers), dtype=bool)
+    for profile, p in profiles.items():
+        speaks[p] = [bool(set(profile) & langs) for langs in worker_langs]
+
+    worker_areas = [{a.strip().casefold() for a in w.areas} for w in workers]
+    areas: dict[str, int] = {"": 0}
+    client_area = np.array([areas.setdefault((c.area or "").strip().casefold(), len(areas)) for c in clients])
+    area_ok = np.ones((len(areas), n_workers), dtype=bool)
+    for key, a in areas.items():
+        if key:
+            area_ok[a] = [not wa or key in wa for wa in worker_areas]
+
+    w_lat = np.array([w.latitude if w.has_location else np.nan for w in workers], dtype=float)
+    w_lon = np.array([w.longitude if w.has_location else np.nan for w in workers], dtype=float)
+    w_limit = np.array([np.inf if w.max_travel_km is None else w.max_travel_km for w in workers], dtype=float)
+    c_lat = np.array([c.latitude if c.has_location else np.nan for c in clients], dtype=float)
+    c_lon = np.array([c.longitude if c.has_location else np.nan for c in clients], dtype=float)
+    genders = {g: n for n, g in enumerate(sorted({w.gender or "" for w in workers} | {""}))}
+    w_gender = np.array([genders[w.gender or ""] for w in workers])
+    c_pref = np.array([genders.get(c.worker_gender_preference, -2) if c.worker_gender_preference else -1
+                       for c in clients])
+    index = {w.worker_id: j for j, w in enumerate(workers)}
+    client_french = np.array([c.french_service for c in clients], dtype=bool)
+
+    out: list[np.ndarray] = []
+    for start in range(0, len(clients), chunk):
+        stop = min(len(clients), start + chunk)
+        ok = speaks[client_profile[start:stop]] & area_ok[client_area[start:stop]]
+        ok &= ~client_french[start:stop, None] | french[None, :]
+        lat1, lon1 = np.radians(c_lat[start:stop, None]), np.radians(c_lon[start:stop, None])
+        lat2, lon2 = np.radians(w_lat[None, :]), np.radians(w_lon[None, :])
+        a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        with np.errstate(invalid="ignore"):
+            ok &= ~(km > w_limit[None, :] + EPS)  # unknown distance (NaN) passes
+        pref = c_pref[start:stop, None]
+        ok &= (pref == -1) | (pref == w_gender[None, :])
+        for row in range(stop - start):
+            for worker_id in clients[start + row].excluded_workers:
+                if worker_id in index:
+                    ok[row, index[worker_id]] = False
+        out.extend(np.flatnonzero(r).astype(np.int32) for r in ok)
+    return out

@@ -1,0 +1,281 @@
+"""Benchmark of the nightly assignment on real-shaped agencies, against an independent reference optimum.
+
+For each size it generates an agency with `scenarios.generate` (15% of clients waiting, the rest active),
+then runs, side by side on the same agency:
+
+* `optimizer.assign` (CP-SAT) within the size's time budget: wall time, clients placed, its proven bound;
+* `optimizer.greedy_assign`, the coordinator's spreadsheet (first eligible worker with room, in referral
+  order): the baseline the optimizer must beat;
+* `benchmarks.reference_mip.solve_reference`, the same rules written independently and solved by HiGHS:
+  the true optimum of the placement count (or HiGHS's best and bound with its gap, when it hits its limit);
+* two independent checkers on the optimizer's plan: `optimizer.check.violations` and
+  `benchmarks.reference_mip.plan_violations`.
+
+Usage: ``python benchmarks/assign.py --sizes 1000,6000 --seed 1 --out benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere: scenarios/ and benchmarks/ live in the repo
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.reference_mip import ReferenceResult, plan_violations, solve_reference  # noqa: E402
+from scenarios.generate import agency_notes, generate_agency  # noqa: E402
+
+WORKERS_FOR = {1000: 30, 6000: 150, 20000: 500, 50000: 1000}
+# The optimizer's budget per size: the targets on 2 cores (6,000 clients in 30 s, 50,000 in 120 s).
+ASSIGN_BUDGET_S = {1000: 10.0, 6000: 30.0, 20000: 60.0, 50000: 120.0}
+TARGET_S = {6000: 30.0, 50000: 120.0}
+REFERENCE_BUDGET_S = {1000: 120.0, 6000: 600.0, 20000: 900.0, 50000: 1200.0}
+TARGET_RATIO = 0.995
+
+
+@dataclass
+class Row:
+    clients: int
+    workers: int
+    waiting: int
+    generate_s: float
+    notes: dict
+    assign_budget_s: float
+    assign_wall_s: float
+    assign_status: str
+    placed: int
+    placement_bound: int | None
+    moved: int
+    greedy_placed: int
+    greedy_wall_s: float
+    ref_status: str
+    ref_placed: int | None
+    ref_bound: int
+    ref_gap: float
+    ref_wall_s: float
+    ref_moves: int
+    ref_vars: int
+    ref_start_accepted: bool | None
+    violations_optimizer_check: int
+    violations_reference_check: int
+    violations_reference_plan: int
+    examples: list[str]
+
+    @property
+    def ratio(self) -> float | None:
+        """Placed against the reference optimum (its best solution, which is the optimum when proven)."""
+        return None if not self.ref_placed else self.placed / self.ref_placed
+
+    @property
+    def ratio_to_bound(self) -> float | None:
+        return None if not self.ref_bound else self.placed / self.ref_bound
+
+
+def _plan_map(plan) -> dict[str, str | None]:
+    return {a.client_id: a.worker_id for a in plan.assignments}
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("ortools", "highspy", "numpy"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:  # noqa: BLE001 - a missing version is only a missing label
+            versions[name] = "?"
+    commit = ""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=False).stdout.strip()
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": cpu or "unknown", "python": platform.python_version(),
+            "platform": platform.platform(), "commit": commit,
+            **{f"{k} version": v for k, v in versions.items()}}
+
+
+def run_size(n_clients: int, seed: int, *, assign_budget: float | None, reference_budget: float | None,
+             num_workers: int, say) -> Row:
+    """Generate one agency and run greedy, the optimizer and the reference on it."""
+    from optimizer import assign, greedy_assign
+    from optimizer.check import violations
+
+    n_workers = WORKERS_FOR.get(n_clients, max(5, n_clients // 40))
+    budget = assign_budget if assign_budget is not None else ASSIGN_BUDGET_S.get(n_clients, 60.0)
+    ref_budget = reference_budget if reference_budget is not None else REFERENCE_BUDGET_S.get(n_clients, 600.0)
+    say(f"[{n_clients}] generating an agency of {n_clients} clients and {n_workers} workers (seed {seed})")
+    t = time.perf_counter()
+    agency = generate_agency(n_clients, n_workers, waiting_share=0.15, seed=seed)
+    generate_s = time.perf_counter() - t
+    notes = agency_notes(agency)
+    say(f"[{n_clients}] generated in {generate_s:.1f}s: {json.dumps(notes)}")
+
+    t = time.perf_counter()
+    greedy = greedy_assign(agency)
+    greedy_s = time.perf_counter() - t
+    say(f"[{n_clients}] greedy placed {greedy.summary['placed']} in {greedy_s:.1f}s")
+
+    say(f"[{n_clients}] optimizer: assign with a {budget:g}s budget on {num_workers} workers")
+    t = time.perf_counter()
+    plan = assign(agency, time_limit_s=budget, seed=seed, num_workers=num_workers,
+                  progress=lambda m: say(f"[{n_clients}]   {time.perf_counter() - t:6.1f}s {m}"))
+    assign_s = time.perf_counter() - t
+    summary = plan.summary
+    say(f"[{n_clients}] optimizer placed {summary['placed']} (bound {summary.get('placement_bound')}, "
+        f"status {summary.get('status')}) in {assign_s:.1f}s")
+
+    plan_map = _plan_map(plan)
+    opt_check = violations(agency, plan)
+    ref_check = plan_violations(agency, plan_map)
+    say(f"[{n_clients}] violations: optimizer.check {len(opt_check)}, reference checker {len(ref_check)}")
+
+    say(f"[{n_clients}] reference MIP (HiGHS, {ref_budget:g}s limit), started from the optimizer's plan")
+    ref: ReferenceResult = solve_reference(agency, time_limit_s=ref_budget, threads=num_workers,
+                                           progress=lambda m: say(f"[{n_clients}]   {m}"), start_plan=plan_map)
+    ref_plan_problems = plan_violations(agency, ref.assignments) if ref.placed is not None else []
+    say(f"[{n_clients}] reference: {ref.status}, best {ref.placed}, bound {ref.bound}, gap {ref.gap:.2%}, "
+        f"{ref.wall_time_s:.1f}s; start accepted: {ref.start_accepted}; its plan breaks {len(ref_plan_problems)} rules")
+    return Row(
+        clients=n_clients, workers=n_workers, waiting=len(agency.waiting), generate_s=generate_s, notes=notes,
+        assign_budget_s=budget, assign_wall_s=assign_s, assign_status=str(summary.get("status")),
+        placed=int(summary["placed"]) + int(summary.get("replaced", 0) or 0),
+        placement_bound=summary.get("placement_bound"), moved=int(summary.get("moved", 0) or 0),
+        greedy_placed=int(greedy.summary["placed"]) + int(greedy.summary.get("replaced", 0) or 0),
+        greedy_wall_s=greedy_s, ref_status=ref.status, ref_placed=ref.placed, ref_bound=int(ref.bound),
+        ref_gap=ref.gap, ref_wall_s=ref.wall_time_s, ref_moves=ref.moves, ref_vars=ref.n_vars,
+        ref_start_accepted=ref.start_accepted, violations_optimizer_check=len(opt_check),
+        violations_reference_check=len(ref_check), violations_reference_plan=len(ref_plan_problems),
+        examples=(opt_check + ref_check + ref_plan_problems)[:5],
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2%}"
+
+
+def render(rows: list[Row], info: dict[str, str], command: str, started: str, finished: str | None) -> str:
+    """The results as markdown: one table, then the per-size details that explain it."""
+    lines = [
+        "# Assignment benchmark: optimizer vs. independent reference optimum vs. greedy",
+        "",
+        f"- command: `{command}`",
+        f"- date: {started} (finished {finished or 'still running'})",
+        f"- machine: {info['nproc']} CPUs (nproc), {info['cpu']}; {info['platform']}",
+        f"- software: Python {info['python']}, ortools {info['ortools version']}, highspy {info['highspy version']}, "
+        f"numpy {info['numpy version']}; repository commit {info['commit'] or '?'}",
+        "- agencies: `scenarios.generate.generate_agency(clients, workers, waiting_share=0.15, seed)`; "
+        "placements count waiting clients placed (and forced movers re-placed, none here)",
+        "- reference: `benchmarks/reference_mip.py`, the same rules written independently (scenarios/rules.py) as a "
+        "MIP with every optional move allowed, solved by HiGHS; its status says whether its count is proven optimal",
+        "",
+        "| clients | workers | waiting | assign wall (s) | budget (s) | placed | solver bound | reference optimum "
+        "(best / bound, status) | placed / reference | greedy placed | optimum over greedy | optimizer over greedy "
+        "| violations (optimizer.check / reference checker) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        ref_best = r.ref_placed if r.ref_placed is not None else "none"
+        ref_cell = (f"**{ref_best}** (optimal)" if r.ref_status == "optimal"
+                    else f"{ref_best} / {r.ref_bound} ({r.ref_status}, gap {r.ref_gap:.2%})")
+        over_greedy_opt = (None if not r.greedy_placed or r.ref_placed is None
+                           else r.ref_placed / r.greedy_placed - 1)
+        over_greedy = None if not r.greedy_placed else r.placed / r.greedy_placed - 1
+        lines.append(
+            f"| {r.clients:,} | {r.workers:,} | {r.waiting:,} | {r.assign_wall_s:.1f} | {r.assign_budget_s:g} "
+            f"| {r.placed:,} | {r.placement_bound} | {ref_cell} | {_pct(r.ratio)} | {r.greedy_placed:,} "
+            f"| {_pct(over_greedy_opt)} | {_pct(over_greedy)} "
+            f"| {r.violations_optimizer_check} / {r.violations_reference_check} |"
+        )
+    lines += ["", "## Against the targets", ""]
+    for r in rows:
+        verdicts = []
+        target = TARGET_S.get(r.clients)
+        if target is not None:
+            verdicts.append(f"wall time {r.assign_wall_s:.1f}s vs. target {target:g}s: "
+                            f"{'met' if r.assign_wall_s <= target else 'MISSED'}")
+        if r.ratio is not None:
+            verdicts.append(f"placed/reference {_pct(r.ratio)} vs. target {TARGET_RATIO:.1%}: "
+                            f"{'met' if r.ratio >= TARGET_RATIO else 'MISSED'}"
+                            + ("" if r.ref_status == "optimal" else
+                               f" (reference not proven optimal; against its bound {_pct(r.ratio_to_bound)})"))
+        if r.placement_bound is not None and r.ref_placed is not None and r.placement_bound < r.ref_placed:
+            verdicts.append(f"the solver's bound {r.placement_bound} is BELOW a placement the reference "
+                            f"achieved ({r.ref_placed}): the bound is of a restricted model, not of the problem")
+        nviol = r.violations_optimizer_check + r.violations_reference_check
+        verdicts.append(f"rule violations {nviol}: {'met' if nviol == 0 else 'MISSED'}")
+        lines.append(f"- {r.clients:,} clients: " + "; ".join(verdicts))
+    lines += ["", "## Details per size", ""]
+    for r in rows:
+        d = {k: v for k, v in asdict(r).items() if k not in ("notes", "examples")}
+        lines.append(f"### {r.clients:,} clients, {r.workers:,} workers")
+        lines.append("")
+        lines.append(f"- agency: {json.dumps(r.notes)} (generated in {r.generate_s:.1f}s)")
+        lines.append(f"- optimizer: status {r.assign_status}, placed {r.placed}, bound {r.placement_bound}, "
+                     f"optional moves {r.moved}, wall {r.assign_wall_s:.1f}s (budget {r.assign_budget_s:g}s)")
+        lines.append(f"- greedy: placed {r.greedy_placed} in {r.greedy_wall_s:.1f}s")
+        lines.append(f"- reference: {r.ref_status}, best {d['ref_placed']}, bound {r.ref_bound}, gap {r.ref_gap:.2%}, "
+                     f"{r.ref_wall_s:.1f}s, {r.ref_vars:,} integer columns, optional moves in its plan "
+                     f"{r.ref_moves}; the optimizer's plan offered as a start was "
+                     f"{'accepted' if r.ref_start_accepted else 'REJECTED (breaks a rule of the reference)'}; "
+                     f"the reference's own plan breaks {r.violations_reference_plan} rules "
+                     "(reference checker)")
+        if r.examples:
+            lines.append("- first problems found: " + "; ".join(r.examples))
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,6000,20000,50000", help="client counts, comma-separated")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="optimizer budget in seconds for every size (default: 10/30/60/120 by size)")
+    parser.add_argument("--reference-time-limit", type=float, default=None,
+                        help="HiGHS limit in seconds for every size (default: 120/600/900/1200 by size)")
+    parser.add_argument("--num-workers", type=int, default=2, help="solver threads (CP-SAT and HiGHS)")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    command = "python benchmarks/assign.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    info = machine()
+    t0 = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"{time.perf_counter() - t0:8.1f}s {message}", flush=True)
+
+    say(f"machine: {info['nproc']} CPUs, {info['cpu']}")
+    rows: list[Row] = []
+    for n in sizes:
+        rows.append(run_size(n, args.seed, assign_budget=args.time_limit, reference_budget=args.reference_time_limit,
+                             num_workers=args.num_workers, say=say))
+        args.out.write_text(render(rows, info, command, started, None), encoding="utf-8")  # partial results
+    finished = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    args.out.write_text(render(rows, info, command, started, finished), encoding="utf-8")
+    say(f"wrote {args.out}")
+    print(render(rows, info, command, started, finished))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""The reference MIP is what the benchmark's "placed / optimum" ratio is measured against, so it is tested on
+its own: tiny agencies whose optimum is known by hand, and small random ones where it must agree with the
+CP-SAT optimizer whenever both prove optimality on the same rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+
+from benchmarks.reference_mip import knapsack_hull, plan_violations, solve_reference
+from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
+from scenarios.generate import generate_agency
+from scenarios.rules import can_serve
+
+AS_OF = date(2026, 11, 24)
+NO_MOVES = Policy(max_moves_share=0.0)
+
+
+def worker(worker_id: str, fte: float = 1.0, languages: tuple[str, ...] = ("en",), **kw) -> Worker:
+    return Worker(worker_id=worker_id, fte=fte, languages=languages, **kw)
+
+
+def client(client_id: str, need: str = "low", languages: tuple[str, ...] = ("en",), worker_id: str | None = None,
+           **kw) -> Client:
+    status = Status.ACTIVE if worker_id else Status.WAITING
+    return Client(client_id=client_id, need_level=NeedLevel(need), languages=languages, status=status,
+                  worker_id=worker_id, referral_date=date(2026, 6, 1), **kw)
+
+
+def solve(agency: Agency) -> int:
+    result = solve_reference(agency, time_limit_s=60)
+    assert result.optimal
+    assert result.bound == result.placed
+    assert plan_violations(agency, result.assignments) == []
+    return result.placed  # type: ignore[return-value]
+
+
+def test_capacity_prefers_many_low_need_clients() -> None:
+    """12 low-need active (36 of 150 units) leave 114 units: 38 low-need clients, not the 11 high-need."""
+    active = [client(f"a{k}", worker_id="w") for k in range(12)]
+    waiting = [client(f"h{k}", "high") for k in range(12)] + [client(f"l{k}") for k in range(40)]
+    agency = Agency(active + waiting, [worker("w")], NO_MOVES, AS_OF)
+    assert solve(agency) == 38
+
+
+def test_a_family_is_placed_whole_or_not_at_all() -> None:
+    """Room for two low-need clients: the two singles beat a family of three that would not fit."""
+    active = [client(f"a{k}", worker_id="w") for k in range(48)]
+    family = [client(f"f{k}", family_id="F1") for k in range(3)]
+    agency = Agency(active + family + [client("s1"), client("s2")], [worker("w")], NO_MOVES, AS_OF)
+    assert solve(agency) == 2
+    family_of_two = [client(f"f{k}", family_id="F1") for k in range(2)]
+    assert solve(Agency(active + family_of_two, [worker("w")], NO_MOVES, AS_OF)) == 2
+
+
+def test_hard_rules_block_placement() -> None:
+    workers = [worker("w1", languages=("en", "ar"), gender="male"), worker("w2", languages=("uk",), gender="female")]
+    waiting = [
+        client("fr", languages=("fr",), french_service=True),       # no French-capable worker
+        client("ti", languages=("ti",)),                            # no shared language
+        client("pref", languages=("ar",), worker_gender_preference="female"),  # the Arabic speaker is male
+        client("excl", languages=("ar",), excluded_workers=frozenset({"w1"})),
+        client("ok", languages=("ar",)),
+        client("ok2", languages=("uk", "ru")),
+    ]
+    assert solve(Agency(waiting, workers, NO_MOVES, AS_OF)) == 2
+
+
+def test_areas_travel_and_leave() -> None:
+    workers = [
+        worker("area", areas=frozenset({"K1N"})),
+        worker("near", latitude=45.42, longitude=-75.69, max_travel_km=5),
+        worker("leave", available=False),
+    ]
+    waiting = [
+        client("in_area", area="K1N", latitude=45.0, longitude=-70.0),     # only 'area' (travel too far)
+        client("close", area="J8X", latitude=45.43, longitude=-75.70),      # only 'near'
+        client("far", area="J9J", latitude=46.0, longitude=-76.5),          # nobody available
+    ]
+    assert solve(Agency(waiting, workers, NO_MOVES, AS_OF)) == 2
+
+
+def test_weekly_intake_limit_and_over_target_worker() -> None:
+    paced = worker("paced", max_new_per_week=3)
+    recent = client("r1", worker_id="paced", intake_date=date(2026, 11, 20))  # counts against this week
+    over = worker("over", fte=0.5)
+    overloaded = [client(f"o{k}", "high", worker_id="over") for k in range(8)]  # 80 > 75 units
+    waiting = [client(f"l{k}") for k in range(6)]
+    agency = Agency([recent, *overloaded, *waiting], [paced, over], NO_MOVES, AS_OF)
+    assert solve(agency) == 2
+
+
+def test_an_optional_move_makes_room_and_respects_the_budget() -> None:
+    """A is full with English speakers; the Arabic-only client fits only with A once one of them moves to B."""
+    a = worker("A", fte=0.06, languages=("ar", "en"))  # 9 units: three low-need clients
+    b = worker("B", fte=0.02)                          # 3 units: one low-need client
+    active = [client(f"a{k}", worker_id="A") for k in range(3)]
+    waiting = [client("arabic", languages=("ar",))]
+    assert solve(Agency(active + waiting, [a, b], Policy(max_moves_share=0.34), AS_OF)) == 1
+    assert solve(Agency(active + waiting, [a, b], Policy(max_moves_share=0.33), AS_OF)) == 0  # floor(0.99) = 0
+
+
+def test_the_start_plan_is_checked_not_trusted() -> None:
+    agency = Agency([client("c1", languages=("ar",)), client("c2")], [worker("w")], NO_MOVES, AS_OF)
+    bad = solve_reference(agency, start_plan={"c1": "w", "c2": None}, time_limit_s=10)
+    assert bad.start_accepted is False and bad.placed == 1
+    good = solve_reference(agency, start_plan={"c1": None, "c2": "w"}, time_limit_s=10)
+    assert good.start_accepted is True and good.placed == 1
+
+
+@pytest.mark.parametrize(("high", "low", "cap"), [(10, 3, 75), (10, 3, 150), (50, 15, 600), (12, 5, 37), (7, 7, 0)])
+def test_knapsack_hull_has_exactly_the_integer_points(high: int, low: int, cap: int) -> None:
+    facets = knapsack_hull(high, low, cap)
+    for h in range(cap // high + 3):
+        for lo in range(cap // low + 3):
+            feasible = h * high + lo * low <= cap
+            assert feasible == all(a * h + b * lo <= c for a, b, c in facets), (h, lo)
+
+
+def _small_agency(seed: int, policy: Policy, n_clients: int = 140, n_workers: int = 6) -> Agency:
+    agency = generate_agency(n_clients, n_workers, seed=seed)
+    return dataclasses.replace(agency, policy=policy)
+
+
+@pytest.mark.parametrize(("seed", "n_clients", "n_workers"), [(1, 140, 6), (2, 140, 6), (3, 140, 6), (4, 140, 6),
+                                                              (7, 480, 18), (8, 480, 18)])
+def test_agrees_with_the_optimizer_when_both_are_optimal(seed: int, n_clients: int, n_workers: int) -> None:
+    """Without optional moves both solve the same problem: equal counts whenever both prove optimality."""
+    from optimizer import assign
+
+    agency = _small_agency(seed, NO_MOVES, n_clients, n_workers)
+    plan = assign(agency, time_limit_s=10, seed=0)
+    ref = solve_reference(agency, time_limit_s=30)
+    plan_map = {a.client_id: a.worker_id for a in plan.assignments}
+    assert plan_violations(agency, plan_map) == []
+    assert plan.summary["placed"] <= ref.bound
+    if ref.optimal and plan.summary["status"] == "OPTIMAL":
+        assert plan.summary["placed"] == ref.placed
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_with_moves_the_optimizer_plan_is_a_feasible_reference_plan(seed: int) -> None:
+    """With moves the optimizer searches fewer of them, so the reference can only match or beat it."""
+    from optimizer import assign
+
+    agency = _small_agency(seed, Policy())
+    plan = assign(agency, time_limit_s=10, seed=0)
+    plan_map = {a.client_id: a.worker_id for a in plan.assignments}
+    ref = solve_reference(agency, time_limit_s=30, start_plan=plan_map)
+    assert ref.start_accepted
+    assert ref.placed is not None and ref.placed >= plan.summary["placed"]
+    assert plan_violations(agency, ref.assignments) == []
+
+
+def test_reference_plan_obeys_the_rules_on_a_generated_agency() -> None:
+    agency = generate_agency(300, 10, seed=9)
+    ref = solve_reference(agency, time_limit_s=30)
+    assert ref.placed is not None and ref.placed > 0
+    assert plan_violations(agency, ref.assignments) == []
+    workers = {w.worker_id: w for w in agency.workers}
+    for c in agency.clients:
+        wid = ref.assignments[c.client_id]
+        if wid is not None:
+            assert can_serve(c, workers[wid])
