@@ -292,4 +292,7 @@ def placement_changes(before: Iterable[Assignment], after: Iterable[Assignment])
             continue
         rows.append({"client_id": a.client_id, "change": change, "worker_before": (b.worker_id if b else "") or "",
                      "worker_after": a.worker_id or "", "reason": a.reason or ""})
-    return pd.DataFrame(rows, columns=["client_id", "change", "worker_before", "worker_after", "reason"])
+    frame = pd.DataFrame(rows, columns=["client_id", "change", "worker_before", "worker_after", "reason"])
+    order = {"now placed": 0, "now waits": 1, "other worker": 2}
+    return frame.sort_values(["change", "client_id"], key=lambda c: c.map(order) if c.name == "change" else c,
+                             kind="stable").reset_index(drop=True)

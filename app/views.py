@@ -23,7 +23,8 @@ USER = "signed_in_user"
 ASSIGNMENT_COLUMNS = {
     "client_id": st.column_config.TextColumn("client"),
     "worker_id": st.column_config.TextColumn("worker"),
-    "days_waiting": st.column_config.NumberColumn("days waiting", help="Since the referral arrived"),
+    "need_level": st.column_config.TextColumn("need level"),
+    "days_waiting": st.column_config.NumberColumn("days waiting", help="Since the referral (clients waiting tonight)"),
     "language": st.column_config.TextColumn("language used"),
     "french_service": st.column_config.CheckboxColumn("French service"),
     "travel_km": st.column_config.NumberColumn("travel (km)", format="%.1f"),
@@ -32,6 +33,21 @@ ASSIGNMENT_COLUMNS = {
 REASON_COLUMNS = {
     "reason": st.column_config.TextColumn("why they wait", width="large"),
     "clients": st.column_config.NumberColumn("clients", width="small"),
+}
+REASON_DIFF_COLUMNS = {
+    "reason": st.column_config.TextColumn("why they wait", width="medium"),
+    **{c: st.column_config.NumberColumn(c, width="small") for c in ("before", "after", "change")},
+}
+CHANGE_COLUMNS = {
+    "client_id": st.column_config.TextColumn("client"),
+    "worker_before": st.column_config.TextColumn("worker before"),
+    "worker_after": st.column_config.TextColumn("worker after"),
+}
+COMPARISON_COLUMNS = {
+    "figure": st.column_config.TextColumn("figure", width="medium"),
+    **{f"{side}_{stat}": st.column_config.NumberColumn(
+        f"{side.upper() if side != 'diff' else 'B - A'} {stat}", format="localized")
+       for side in ("a", "b", "diff") for stat in ("mean", "low", "high")},
 }
 WORKER_EDITOR_ORDER = ("worker_id", "fte", "languages", "french", "areas", "available", "max_travel_km",
                        "specializations", "gender", "max_new_per_week", "high_need_ratio", "low_need_ratio",

@@ -113,6 +113,7 @@ if len(pair) == 2 and all(r is not None for r in pair):
     table = compare(a, b)
     st.markdown("**Over the horizon: A, B and the difference B - A** (90% intervals" +
                 (", paired replications)" if table.attrs.get("paired") else ")"))
-    st.dataframe(views.comparison_table(table), hide_index=True, width="stretch")
+    st.dataframe(views.comparison_table(table), hide_index=True, width="stretch",
+                 column_config=views.COMPARISON_COLUMNS)
     st.download_button("Download the comparison (CSV)", table.to_csv(index=False), "comparison.csv", "text/csv",
                        on_click="ignore", icon=":material/download:")

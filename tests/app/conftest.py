@@ -76,8 +76,9 @@ class LibraryCalls:
         raise AssertionError("this plan did not come from optimizer.assign")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def library() -> Iterator[LibraryCalls]:
+    """Records the app's optimizer calls while the app's tests run (and only then)."""
     import optimizer
 
     real = optimizer.assign

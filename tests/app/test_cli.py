@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 import app.cli as app_cli
 from caseload.cli import app
+from tests.app.conftest import REPO
 
 
 def test_caseload_app_runs_streamlit_headless_on_the_port(monkeypatch):
@@ -25,3 +26,9 @@ def test_caseload_app_runs_streamlit_headless_on_the_port(monkeypatch):
     assert command[4].endswith("app/streamlit_app.py")
     assert command[command.index("--server.headless") + 1] == "true"
     assert command[command.index("--server.port") + 1] == "8765"
+
+
+def test_readme_shows_the_nightly_page():
+    """The README's picture is a committed copy of the browser test's screenshot (see copy_for_readme)."""
+    assert (REPO / "docs" / "screenshots" / "nightly-assignment.png").is_file()
+    assert "](docs/screenshots/nightly-assignment.png)" in (REPO / "README.md").read_text(encoding="utf-8")
