@@ -13,121 +13,135 @@ the reported bound when the CP-SAT model is a restriction (see `optimizer.solve`
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from optimizer.classes import Classes, Columns, knapsack_hull
+from optimizer.classes import Classes, knapsack_hull
 from optimizer.eligibility import NO_LIMIT, WorkerCapacity
 
 BY_REDUCED_COST = 6   # per class: the columns closest to entering the LP basis
 BY_PREFERENCE = 2     # per class: the columns best for preferred language, needs and travel
+START_PER_CLASS = 6   # column generation starts from each class's roomiest workers
+ADD_PER_ROUND = 30_000
+MAX_ROUNDS = 25
 
 
 @dataclass(slots=True)
 class Relaxation:
-    ok: bool
+    ok: bool                  # converged: ``objective`` is the LP optimum over all columns (a proven bound)
+    solved: bool              # an LP solution exists (possibly over a subset of columns): usable as a guide
     objective: float          # LP optimum: placements (upper bound for the complete model)
     values: np.ndarray        # per column
     reduced_cost: np.ndarray  # per column, >= 0 at the optimum (minimisation form); small = promising
 
 
-def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True) -> Relaxation:
-    """Solve the placement stage's LP relaxation (with each worker's knapsack hull) with HiGHS.
+def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """(A, b, upper) of the relaxation ``A x <= b, 0 <= x <= upper`` over every column.
 
-    ``moves=False`` leaves the move columns out (their values and reduced costs are then 0 and +inf):
-    the relaxation of the model CP-SAT's first stage searches on a large agency.
+    Without moves, move columns and unit columns that need room only moves could make get upper 0,
+    and every worker gets its knapsack hull; with moves, sources of moves do not (their load can fall).
     """
-    full = cl.columns
-    if not moves and full.is_move.any():
-        sub = _without_moves(cl)
-        res = lp_relaxation(sub, cap, moves=True)
-        n_units = len(sub.columns)
-        values = np.zeros(len(full))
-        reduced = np.full(len(full), np.inf)
-        values[:n_units] = res.values
-        reduced[:n_units] = res.reduced_cost
-        return Relaxation(res.ok, res.objective, values, reduced)
-    c = full
+    c = cl.columns
     n = len(c)
-    if n == 0:
-        return Relaxation(True, 0.0, np.zeros(0), np.zeros(0))
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
-    rhs: list[float] = []
+    rhs: list[np.ndarray] = []
     idx = np.arange(n)
+    room = np.maximum(cap.capacity - cap.kept_load, 0)
+    upper = c.upper.astype(float).copy()
+    if not moves:
+        upper[c.is_move | (c.weight > room[c.worker])] = 0.0
     n_classes = len(cl.classes)
-    # supply rows: classes then move classes
-    supply = np.where(c.is_move, n_classes + c.group, c.group)
-    rows.append(supply)
+    rows.append(np.where(c.is_move, n_classes + c.group, c.group))  # supply: classes, then move classes
     cols.append(idx)
     vals.append(np.ones(n))
-    rhs.extend(len(k.units) for k in cl.classes)
-    rhs.extend(len(a.clients) for a in cl.move_classes)
+    rhs.append(np.array([len(k.units) for k in cl.classes] + [len(a.clients) for a in cl.move_classes], float))
     base = n_classes + len(cl.move_classes)
     n_workers = len(cap.capacity)
-    # capacity rows: +weight at the worker, -out_weight at the source of a move
-    rows.append(base + c.worker)
-    cols.append(idx)
-    vals.append(c.weight.astype(float))
     moving = np.nonzero(c.is_move)[0]
-    rows.append(base + c.source[moving])
-    cols.append(moving)
-    vals.append(-c.out_weight[moving].astype(float))
-    rhs.extend((cap.capacity - cap.kept_load).astype(float))
+    rows += [base + c.worker, base + c.source[moving]]  # capacity: +weight at worker, -out_weight at source
+    cols += [idx, moving]
+    vals += [c.weight.astype(float), -c.out_weight[moving].astype(float)]
+    rhs.append(room.astype(float))
     base += n_workers
-    # allowance rows
-    rows.append(base + c.worker)
+    rows.append(base + c.worker)  # weekly intake
     cols.append(idx)
     vals.append(c.size.astype(float))
-    rhs.extend(np.minimum(cap.new_allowance, NO_LIMIT).astype(float))
+    rhs.append(np.minimum(cap.new_allowance, NO_LIMIT).astype(float))
     base += n_workers
-    # move budget
-    if len(moving):
-        rows.append(np.full(len(moving), base))
-        cols.append(moving)
-        vals.append(np.ones(len(moving)))
-        rhs.append(float(cl.move_budget))
-        base += 1
-    # hull facets for receiving workers that are not move sources
-    sources = set(c.source[moving].tolist())
+    rows.append(np.full(len(moving), base))  # move budget
+    cols.append(moving)
+    vals.append(np.ones(len(moving)))
+    rhs.append(np.array([float(cl.move_budget)]))
+    base += 1
+    sources = set(c.source[moving].tolist()) if moves else set()
     order = np.argsort(c.worker, kind="stable")
     bounds = np.searchsorted(c.worker[order], np.arange(n_workers + 1))
+    hull_rhs = []
     for j in range(n_workers):
         pos = order[bounds[j]:bounds[j + 1]]
+        pos = pos[upper[pos] > 0]
         if not len(pos) or j in sources:
             continue
-        allowance = int(min(cap.new_allowance[j], np.sum(c.upper[pos] * c.size[pos])))
-        for a, b, r in knapsack_hull(int(cap.high_weight[j]), int(cap.low_weight[j]),
-                                     int(cap.capacity[j] - cap.kept_load[j]), allowance):
+        allowance = int(min(cap.new_allowance[j], np.sum(upper[pos] * c.size[pos])))
+        for a, b, r in knapsack_hull(int(cap.high_weight[j]), int(cap.low_weight[j]), int(room[j]), allowance):
             rows.append(np.full(len(pos), base))
             cols.append(pos)
             vals.append((a * c.high[pos] + b * c.low[pos]).astype(float))
-            rhs.append(float(r))
+            hull_rhs.append(float(r))
             base += 1
-    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(base, n))
-    objective = -np.where(c.is_move, 0, c.size).astype(float)
-    res = linprog(objective, A_ub=matrix, b_ub=np.array(rhs), bounds=np.stack([np.zeros(n), c.upper], axis=1),
-                  method="highs-ds")
-    if res.status != 0 or res.x is None:
-        return Relaxation(False, float("inf"), np.zeros(n), np.zeros(n))
-    duals = res.ineqlin.marginals  # <= 0 for <= rows in a minimisation
-    reduced = objective - matrix.T @ duals
-    return Relaxation(True, float(-res.fun), res.x, reduced)
+    rhs.append(np.array(hull_rhs))
+    matrix = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(base, n))
+    return matrix, np.concatenate(rhs), upper
 
 
-def _without_moves(cl: Classes) -> Classes:
-    """The same classes with no move classes (unit columns come first, so they keep their indices)."""
+def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start: np.ndarray | None = None,
+                  time_limit_s: float = 60.0) -> Relaxation:
+    """The placement stage's LP relaxation (each worker's knapsack hull included), by column generation.
+
+    HiGHS solves it over a subset of columns (``start``, or each class's roomiest workers); the duals
+    price every column at once (numpy), the ones that would improve the LP join, until none would.
+    The result is the LP optimum over all columns, found touching only a fraction of them.
+    ``moves=False``: the relaxation without moves, which guides the large-agency first stage.
+    """
     c = cl.columns
-    n = int(c.class_start[-1])
-    cut = {name: getattr(c, name)[:n] for name in (
-        "is_move", "group", "worker", "source", "weight", "out_weight", "high", "low", "upper", "lang",
-        "needs", "travel")}
-    columns = Columns(**cut, class_start=c.class_start, move_start=np.array([n], dtype=np.int64))
-    return Classes(cl.classes, [], cl.move_budget, columns)
+    n = len(c)
+    if n == 0:
+        return Relaxation(True, True, 0.0, np.zeros(0), np.zeros(0))
+    deadline = time.monotonic() + time_limit_s
+    matrix, rhs, upper = _matrix(cl, cap, moves)
+    objective = -np.where(c.is_move, 0, c.size).astype(float)
+    usable = upper > 0
+    if start is None:
+        room = (cap.capacity - cap.kept_load)[c.worker]
+        start = _top_per_group(np.where(c.is_move, len(cl.classes) + c.group, c.group), -room.astype(float),
+                               usable, START_PER_CLASS)
+    current = np.unique(start[usable[start]])
+    for _ in range(MAX_ROUNDS):
+        sub = matrix[:, current]
+        res = linprog(objective[current], A_ub=sub, b_ub=rhs, bounds=np.stack([np.zeros(len(current)),
+                      upper[current]], axis=1), method="highs-ds",
+                      options={"time_limit": max(1.0, deadline - time.monotonic())})
+        if res.status != 0 or res.x is None:
+            return Relaxation(False, False, float("inf"), np.zeros(n), np.full(n, np.inf))
+        reduced = objective - matrix.T @ res.ineqlin.marginals
+        inside = np.zeros(n, dtype=bool)
+        inside[current] = True
+        entering = np.nonzero(usable & ~inside & (reduced < -1e-7))[0]
+        if not len(entering) or time.monotonic() > deadline:
+            break
+        entering = entering[np.argsort(reduced[entering], kind="stable")[:ADD_PER_ROUND]]
+        current = np.union1d(current, entering)
+    values = np.zeros(n)
+    values[current] = res.x
+    ok = not len(entering)  # every column priced out: the LP optimum over all columns
+    reduced = np.where(usable, reduced, np.inf)
+    return Relaxation(ok, True, float(-res.fun) if ok else float("inf"), values, reduced)
 
 
 def _top_per_group(group: np.ndarray, score: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:

@@ -35,18 +35,30 @@ def movable_clients(state: Caseloads) -> dict[int, list[int]]:
     return out
 
 
-def _destination(state: Caseloads, i: int, source: int, room: dict[int, int], intake: dict[int, int]) -> int:
-    """The best worker (preferred language, needs, travel) client i could move to now, -1 if none."""
+def _destination(state: Caseloads, i: int, source: int, pending: dict[int, tuple[int, int]],
+                 senders: set[int]) -> int:
+    """The best worker (preferred language, needs, travel) client i could move to now, -1 if none.
+
+    ``pending`` holds (load units, intake) already promised to destinations by the plan being built;
+    a worker that has sent clients away tonight receives none (moves are one step deep).
+    """
     el = state.el
+    cap = state.cap
     e = el.eligible(i)
-    e = e[(e != source) & state.cap.accepts_new[e]]
+    e = e[(e != source) & cap.accepts_new[e]]
     if not len(e):
         return -1
     high = el.clients[i].need_level == NeedLevel.HIGH
-    weight = state.cap.high_weight[e] if high else state.cap.low_weight[e]
-    left = np.array([room.get(int(v), state.room(int(v))) for v in e])
-    allowance = np.array([intake.get(int(v), state.allowance_left(int(v))) for v in e])
-    ok = (weight <= left) & (allowance >= 1)
+    weight = cap.high_weight[e] if high else cap.low_weight[e]
+    left = cap.capacity[e] - state.load[e]
+    intake = cap.new_allowance[e] - state.new[e]
+    for v, (units, n) in pending.items():
+        hit = e == v
+        left = np.where(hit, left - units, left)
+        intake = np.where(hit, intake - n, intake)
+    ok = (weight <= left) & (intake >= 1)
+    if senders:
+        ok &= ~np.isin(e, list(senders))
     if not ok.any():
         return -1
     e = e[ok]
@@ -54,32 +66,39 @@ def _destination(state: Caseloads, i: int, source: int, room: dict[int, int], in
     return int(e[np.lexsort((e, travel, -needs, -lang))[0]])
 
 
-def _plan_room(state: Caseloads, u: int, source: int, candidates: list[int],
-               budget: int) -> list[tuple[int, int]] | None:
-    """Fewest moves off ``source`` that free enough room for unit u there: [(client, destination)]."""
+def _plan_room(state: Caseloads, u: int, source: int, candidates: list[int], budget: int,
+               senders: set[int], stuck: set[int]) -> list[tuple[int, int]] | None:
+    """Fewest moves off ``source`` that free enough room for unit u there: [(client, destination)].
+
+    ``stuck`` collects clients with no destination: rooms only shrink during a pass, so they stay stuck.
+    """
     need = state.unit_weight(u, source) - state.room(source)
     if need <= 0:
         return []
-    room: dict[int, int] = {}
-    intake: dict[int, int] = {}
+    pending: dict[int, tuple[int, int]] = {}
     plan = []
     freed = 0
-    # heaviest first: the fewest moves free the room
-    for i in sorted(candidates, key=lambda i: (-state.client_weight(i, source), i)):
-        if i in state.move_to:
+    for i in candidates:  # heaviest first: the fewest moves free the room
+        if i in state.move_to or i in stuck:
             continue
         if len(plan) >= budget:
             return None
-        v = _destination(state, i, source, room, intake)
+        v = _destination(state, i, source, pending, senders | {source})
         if v < 0:
+            stuck.add(i)
             continue
-        room[v] = room.get(v, state.room(v)) - state.client_weight(i, v)
-        intake[v] = intake.get(v, state.allowance_left(v)) - 1
+        units, n = pending.get(v, (0, 0))
+        pending[v] = (units + state.client_weight(i, v), n + 1)
         plan.append((i, v))
         freed += state.client_weight(i, source)
         if freed >= need:
             return plan
     return None
+
+
+def receivers(state: Caseloads) -> set[int]:
+    """Workers that received a moved client tonight (they send no one away: moves are one step deep)."""
+    return set(state.move_to.values())
 
 
 def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int, np.ndarray]) -> int:
@@ -90,7 +109,10 @@ def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int
     """
     if budget <= len(state.move_to):
         return 0
-    movable = movable_clients(state)
+    movable = {j: sorted(clients, key=lambda i: (-state.client_weight(i, j), i))
+               for j, clients in movable_clients(state).items()}
+    senders = {int(state.el.current[i]) for i in state.move_to}
+    stuck: set[int] = set()
     placed = 0
     for u in order:
         unit = state.units[u]
@@ -103,8 +125,11 @@ def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int
                    if state.cap.accepts_new[j] and state.allowance_left(int(j)) >= unit.size and movable.get(int(j))]
         sources.sort(key=lambda j: (state.unit_weight(u, j) - state.room(j), j))
         best: tuple[int, list[tuple[int, int]]] | None = None
+        incoming = receivers(state)
         for j in sources[:MAX_SOURCES_TRIED]:
-            plan = _plan_room(state, u, j, movable[j], left)
+            if j in incoming:
+                continue
+            plan = _plan_room(state, u, j, movable[j], left, senders, stuck)
             if plan is not None and (best is None or len(plan) < len(best[1])):
                 best = (j, plan)
                 if len(plan) <= 1:
@@ -114,6 +139,7 @@ def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int
         j, plan = best
         for i, v in plan:
             state.move(i, v)
+            senders.add(j)
         if state.fits(u, j):
             state.place(u, j)
             placed += 1

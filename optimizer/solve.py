@@ -47,6 +47,7 @@ __all__ = ["Plan", "assign"]
 
 log = logging.getLogger("caseload.optimizer")
 DECODE_RESERVE = 0.1  # share of the time budget kept for decoding and writing reasons
+LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
 FIRST_STAGE_SHARE = 0.6  # on a large agency, placements (the first stage) get this share of the time
 EXACT_COLUMNS = 2500  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
@@ -77,8 +78,10 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         lp = None
     else:
         say("solving the LP relaxation")
-        lp = lp_relaxation(cl, cap)
-        guide = lp_relaxation(cl, cap, moves=False) if cl.move_classes else lp
+        guide = lp_relaxation(cl, cap, moves=False, time_limit_s=left() * LP_SHARE)
+        start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0],
+                                                  choose_columns(cl, guide, np.zeros(0, np.int64))]))
+        lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE)
         state, results, model_info = _large(el, cap, units, order, cl, greedy, guide, left, solver)
 
     say("naming clients")
@@ -143,7 +146,7 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
     """
     c = cl.columns
     keep = np.nonzero(plan_columns(cl, greedy))[0]
-    chosen = choose_columns(cl, guide, keep) if guide.ok else keep
+    chosen = choose_columns(cl, guide, keep) if guide.solved else keep
     chosen = chosen[~c.is_move[chosen]]
     am = build_model(cl, cap, chosen)
     runner = StageRunner(am, cap, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
