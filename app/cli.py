@@ -2,10 +2,13 @@
 
 It runs `python -m streamlit run app/streamlit_app.py` with the same interpreter, so the app sees the
 same installed caseload as the command line, and headless so that it works on a server without a desktop.
+On POSIX the command becomes the Streamlit process (exec), so a service manager's stop signal reaches
+the server itself and no orphan is left behind.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +36,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the caseload app (nightly assignment, staffing, funding scenarios) in the browser."""
         typer.echo(f"caseload app on http://localhost:{port} (Ctrl+C to stop)")
+        command = streamlit_command(port, address)
+        sys.stdout.flush()
+        if os.name == "posix":
+            os.execv(command[0], command)
         try:
-            code = subprocess.call(streamlit_command(port, address))
+            code = subprocess.call(command)
         except KeyboardInterrupt:
             code = 0
         raise typer.Exit(code)

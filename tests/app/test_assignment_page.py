@@ -112,3 +112,26 @@ def test_uploaded_good_files_become_tonights_agency(open_app):
     no_exception(at)
     assert any("2 clients (1 waiting, 1 active), 2 workers" in c.value for c in at.caption)
     button(at, "Run the nightly assignment")
+
+
+def test_one_workbook_with_both_sheets_and_a_policy_that_departs_from_the_framework(open_app, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for title, text in (("clients", CLIENTS_CSV), ("workers", WORKERS_CSV)):
+        sheet = book.create_sheet(title)
+        for line in text.strip().splitlines():
+            sheet.append(line.split(","))
+    del book["Sheet"]
+    path = tmp_path / "agency export.xlsx"
+    book.save(path)
+    at = open_app
+    at.run()
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].set_value([
+        ("agency export.xlsx", path.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("policy.yaml", b"targets:\n  high_need_ratio: 25\n", "application/x-yaml"),
+    ]).run()
+    no_exception(at)
+    assert any("2 clients (1 waiting, 1 active), 2 workers" in c.value for c in at.caption)
+    assert any("outside the framework's range" in w.value for w in at.warning)

@@ -18,7 +18,13 @@ def test_caseload_app_runs_streamlit_headless_on_the_port(monkeypatch):
         seen["command"] = command
         return 0
 
+    def fake_exec(path, command):
+        assert path == command[0]
+        seen["command"] = command
+        raise SystemExit(0)
+
     monkeypatch.setattr(app_cli.subprocess, "call", fake_call)
+    monkeypatch.setattr(app_cli.os, "execv", fake_exec)
     result = CliRunner().invoke(app, ["app", "--port", "8765"])
     assert result.exit_code == 0, result.output
     command = seen["command"]
