@@ -114,3 +114,37 @@ def test_the_shipped_scenarios_are_offered_with_their_start_state(open_app):
     for path in shipped:
         start = scenario_form.read_scenario(path).start_from_path()
         assert start is None or start.is_dir()
+    for option in options:  # each one's form draws from the file's values
+        at.selectbox(key="scenario_choice").set_value(option).run()
+        no_exception(at)
+        assert [b.label for b in at.button if b.label == "Run the scenario"]
+
+
+ODD = """\
+name: "Monthly referrals, other durations"
+start: 2027-01-01
+horizon_months: 6
+replications: 6
+seed: 3
+start_from: scenarios/sample
+referrals_per_month: [20, 20, 30, 30, 40, 40]
+duration_months:
+  high: {distribution: exponential, mean: 14}
+  low: {distribution: fixed, value: 10}
+funding:
+  - {month: 0, fte: 17, cost_per_fte: 80000}
+"""
+
+
+def test_a_scenario_the_form_cannot_fully_edit_runs_as_the_file_says(open_app, tmp_path, monkeypatch):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "odd.yaml").write_text(ODD, encoding="utf-8")
+    monkeypatch.setattr(state, "SCENARIO_DIR", folder)
+    at = open_scenarios(open_app)
+    button(at, "Run the scenario").click().run()
+    no_exception(at)
+    expected = run_scenario(scenario_form.read_scenario(folder / "odd.yaml"), processes=1).summary
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Waitlist at the end"] == views._short(expected["end_of_horizon"]["waitlist"]["mean"])
+    assert shown["Graduations in 6 months"] == views._short(expected["totals"]["graduations"]["mean"])
