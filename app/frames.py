@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -92,11 +91,6 @@ def filter_view(frame: pd.DataFrame, *, decisions: Sequence[str] = (), workers: 
             search = search_text(frame)
         keep &= search.str.contains(text, regex=False)
     return frame[keep]
-
-
-def decision_counts(assignments: Iterable[Assignment]) -> dict[str, int]:
-    counts = Counter(a.decision.value for a in assignments)
-    return {d: counts.get(d, 0) for d in DECISION_ORDER}
 
 
 def waiting_by_reason(summary: dict[str, Any]) -> pd.DataFrame:

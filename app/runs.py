@@ -30,7 +30,6 @@ class Planned:
     plan: Any
     view: pd.DataFrame
     search: pd.Series
-    counts: dict[str, int]
     _exports: dict[str, bytes] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -74,8 +73,7 @@ def assignment_job(agency: Agency, *, seed: int, time_limit_s: float) -> Callabl
         plan = assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)))
         job.report("preparing the tables")
         view = frames.assignment_view(agency, plan.assignments)
-        return Planned(agency=agency, plan=plan, view=view, search=frames.search_text(view),
-                       counts=frames.decision_counts(plan.assignments))
+        return Planned(agency=agency, plan=plan, view=view, search=frames.search_text(view))
 
     return work
 

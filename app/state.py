@@ -205,10 +205,3 @@ def with_workers(agency: Agency, workers: list[Worker]) -> tuple[Agency, list[st
             clients.append(client)
     return Agency(clients=clients, workers=workers, policy=agency.policy, as_of=agency.as_of), returned
 
-
-def remember(key: str, value: object) -> None:
-    st.session_state[key] = value
-
-
-def recall(key: str, default: object = None) -> object:
-    return st.session_state.get(key, default)

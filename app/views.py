@@ -216,14 +216,6 @@ def run_job(key: str, work: Callable[[Job], Any], *, expected_s: float | None, l
     return wait_for(store.start(key, work), expected_s=expected_s, label=label)
 
 
-def _interval(block: dict[str, Any] | None) -> tuple[float | None, str]:
-    block = block or {}
-    mean, low, high = block.get("mean"), block.get("low"), block.get("high")
-    if low is None or high is None:
-        return mean, ""
-    return mean, f"90% of runs: {_short(low)} to {_short(high)}"
-
-
 def _short(value: float | None, money: bool = False) -> str:
     if value is None:
         return "n/a"
@@ -246,11 +238,10 @@ def scenario_headline(summary: dict[str, Any], per_row: int = 4) -> None:
     )
     columns = [c for _ in range(0, len(figures), per_row) for c in st.columns(per_row)]
     for col, (label, block, money) in zip(columns, figures, strict=True):
-        mean, band = _interval(block)
-        if money and block:
-            band = f"90% of runs: {_short(block.get('low'), True)} to {_short(block.get('high'), True)}"
-        col.metric(label, _short(mean, money), border=True)
-        col.caption(band)
+        block = block or {}
+        col.metric(label, _short(block.get("mean"), money), border=True)
+        if block.get("low") is not None and block.get("high") is not None:
+            col.caption(f"90% of runs: {_short(block['low'], money)} to {_short(block['high'], money)}")
 
 
 COMPARISON_LABELS = {
