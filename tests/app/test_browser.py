@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(name: str, cwd: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `streamlit run app/streamlit_app.py` headless on a free port; yield its URL once it answers."""
+@contextmanager
+def running_app(name: str, cwd: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `streamlit run app/streamlit_app.py` headless on a free port; give its URL once it answers, and
+    stop the server afterwards whatever happens."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("CASELOAD_AUTH_FILE", "CASELOAD_DB")}
     env.update({"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env_extra or {})})
@@ -85,7 +88,9 @@ def start_app(name: str, cwd: Path, env_extra: dict[str, str] | None = None) -> 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> Iterator[str]:
-    yield from start_app("open", tmp_path_factory.mktemp("app-cwd"))
+    """The open app (no sign-in), run from an empty folder so no auth file or store is picked up."""
+    with running_app("open", tmp_path_factory.mktemp("app-cwd")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +256,7 @@ def test_a_funder_signs_in_and_sees_only_scenarios(browser, tmp_path):
 
     auth = tmp_path / "auth.yaml"
     add_user(auth, "fatima", "correct horse battery", "funder")
-    for url in start_app("auth", tmp_path, {"CASELOAD_AUTH_FILE": str(auth)}):
+    with running_app("auth", tmp_path, {"CASELOAD_AUTH_FILE": str(auth)}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         for path in ("assignment", "staffing"):  # a page's own URL must not get round the sign-in
             page.goto(f"{url}/{path}")
