@@ -1,5 +1,9 @@
-"""Pieces of page shared by the coordinator's and the manager's pages: the agency picker, the error
-table, the progress bar of a running job."""
+"""Pieces of page the three pages share, so each page script stays a short list of widgets and calls.
+
+The agency picker and the error table (coordinator and manager), the progress bar of a running job, the
+role check every page makes, the headline figures of a plan or a scenario, and the column labels that
+turn the library's field names into words a coordinator reads.
+"""
 
 from __future__ import annotations
 
