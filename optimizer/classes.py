@@ -374,3 +374,26 @@ def knapsack_hull(high_weight: int, low_weight: int, room: int, allowance: int) 
         g = math.gcd(a, b)
         facets.append((a // g, b // g, (a * x1 + b * y1) // g))
     return facets
+
+
+def worker_facets(high_weight: int, low_weight: int, room: int, allowance: int,
+                  source: bool) -> list[tuple[int, int, int, int, int]]:
+    """Hull facets of a worker's intake as ``a*h + b*l - sum over moves out (p*w + s) <= c``: (a, b, p, s, c).
+
+    ``h``, ``l`` count arriving high/low clients; each optional move out frees ``w`` load units. For a
+    worker nobody leaves, ``p = s = 0`` and the facets are those of `knapsack_hull` (with the weekly
+    allowance). For a move source they are relaxed to stay valid: with room R + D after freeing D units
+    by n >= 1 moves, ``a*h + b*l <= rho*(R + D) = c + slack + rho*D <= c + slack*n + rho*D`` where
+    ``rho = max(a/high_weight, b/low_weight)`` and ``slack = rho*R - c``; the row is scaled to integers.
+    """
+    if not source:
+        return [(a, b, 0, 0, c) for a, b, c in knapsack_hull(high_weight, low_weight, room, allowance)]
+    out = []
+    for a, b, c in knapsack_hull(high_weight, low_weight, room, room // min(high_weight, low_weight) + 1):
+        if a * low_weight >= b * high_weight:
+            q, rho_num = high_weight, a  # rho = a / high_weight
+        else:
+            q, rho_num = low_weight, b   # rho = b / low_weight
+        slack = rho_num * room - q * c   # q * (rho * R - c) >= 0
+        out.append((q * a, q * b, rho_num, slack, q * c))
+    return out

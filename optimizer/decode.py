@@ -121,3 +121,33 @@ def encode(am: AssignmentModel, columns: np.ndarray) -> np.ndarray:
         values[placed.index] = n
         values[gain.index] = int(cl.classes[k].prefix_gain[n])
     return values
+
+
+def place_rounded(cl: Classes, state: Caseloads, values: np.ndarray) -> int:
+    """Place units from an LP solution over the units still waiting in ``state``: each column's whole
+    part, then the columns with the largest fractional parts rounded up while the unit still fits.
+    Returns how many units were placed."""
+    c = cl.columns
+    whole = np.floor(values + 1e-6).astype(np.int64)
+    placed = 0
+    for k, cls in enumerate(cl.classes):
+        counts = whole[c.class_start[k]:c.class_start[k + 1]]
+        if not counts.any():
+            continue
+        waiting = [u for u in cls.units if state.unit_worker[u] < 0]
+        for u, j in zip(waiting, np.repeat(cls.workers, counts), strict=False):
+            if state.fits(u, int(j)):
+                state.place(u, int(j))
+                placed += 1
+    fraction = values - whole
+    up = np.nonzero((fraction > 1e-6) & ~c.is_move)[0]
+    for col in up[np.argsort(-fraction[up], kind="stable")]:
+        cls = cl.classes[int(c.group[col])]
+        j = int(c.worker[col])
+        for u in cls.units:
+            if state.unit_worker[u] < 0:
+                if state.fits(u, j):
+                    state.place(u, j)
+                    placed += 1
+                break
+    return placed

@@ -13,33 +13,37 @@ the reported bound when the CP-SAT model is a restriction (see `optimizer.solve`
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
-from optimizer.classes import Classes, knapsack_hull
+from optimizer.classes import Classes, worker_facets
+from optimizer.decode import place_rounded
 from optimizer.eligibility import NO_LIMIT, WorkerCapacity
 
 BY_REDUCED_COST = 6   # per class: the columns closest to entering the LP basis
 BY_PREFERENCE = 2     # per class: the columns best for preferred language, needs and travel
 START_PER_CLASS = 6   # column generation starts from each class's roomiest workers
-ADD_PER_ROUND = 30_000
+ADD_PER_ROUND = 20_000
 MAX_ROUNDS = 25
 
 
 @dataclass(slots=True)
 class Relaxation:
-    ok: bool                  # converged: ``objective`` is the LP optimum over all columns (a proven bound)
-    solved: bool              # an LP solution exists (possibly over a subset of columns): usable as a guide
-    objective: float          # LP optimum: placements (upper bound for the complete model)
+    converged: bool           # every column priced out: ``objective`` is the LP optimum over all columns
+    solved: bool              # an LP solution exists (possibly over a subset of columns): a guide, a bound
+    objective: float          # proven upper bound on placements (the LP optimum once converged)
     values: np.ndarray        # per column
     reduced_cost: np.ndarray  # per column, >= 0 at the optimum (minimisation form); small = promising
 
 
-def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool,
+            supply: np.ndarray | None = None) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
     """(A, b, upper) of the relaxation ``A x <= b, 0 <= x <= upper`` over every column.
 
     Without moves, move columns and unit columns that need room only moves could make get upper 0,
@@ -54,13 +58,17 @@ def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool) -> tuple[sp.csc_matri
     idx = np.arange(n)
     room = np.maximum(cap.capacity - cap.kept_load, 0)
     upper = c.upper.astype(float).copy()
+    if supply is not None:
+        upper = np.minimum(upper, np.where(c.is_move, upper, supply[np.where(c.is_move, 0, c.group)]))
+        upper = np.minimum(upper, np.maximum(cap.new_allowance[c.worker], 0))
     if not moves:
         upper[c.is_move | (c.weight > room[c.worker])] = 0.0
     n_classes = len(cl.classes)
     rows.append(np.where(c.is_move, n_classes + c.group, c.group))  # supply: classes, then move classes
     cols.append(idx)
     vals.append(np.ones(n))
-    rhs.append(np.array([len(k.units) for k in cl.classes] + [len(a.clients) for a in cl.move_classes], float))
+    units = np.array([len(k.units) for k in cl.classes], float) if supply is None else supply.astype(float)
+    rhs.append(np.concatenate([units, np.array([len(a.clients) for a in cl.move_classes], float)]))
     base = n_classes + len(cl.move_classes)
     n_workers = len(cap.capacity)
     moving = np.nonzero(c.is_move)[0]
@@ -79,20 +87,25 @@ def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool) -> tuple[sp.csc_matri
     vals.append(np.ones(len(moving)))
     rhs.append(np.array([float(cl.move_budget)]))
     base += 1
-    sources = set(c.source[moving].tolist()) if moves else set()
     order = np.argsort(c.worker, kind="stable")
     bounds = np.searchsorted(c.worker[order], np.arange(n_workers + 1))
+    out_cols = moving[upper[moving] > 0]
+    out_order = out_cols[np.argsort(c.source[out_cols], kind="stable")]
+    out_bounds = np.searchsorted(c.source[out_order], np.arange(n_workers + 1))
     hull_rhs = []
     for j in range(n_workers):
         pos = order[bounds[j]:bounds[j + 1]]
         pos = pos[upper[pos] > 0]
-        if not len(pos) or j in sources:
+        away = out_order[out_bounds[j]:out_bounds[j + 1]]
+        if not len(pos):
             continue
         allowance = int(min(cap.new_allowance[j], np.sum(upper[pos] * c.size[pos])))
-        for a, b, r in knapsack_hull(int(cap.high_weight[j]), int(cap.low_weight[j]), int(room[j]), allowance):
-            rows.append(np.full(len(pos), base))
-            cols.append(pos)
-            vals.append((a * c.high[pos] + b * c.low[pos]).astype(float))
+        for a, b, p, q, r in worker_facets(int(cap.high_weight[j]), int(cap.low_weight[j]), int(room[j]),
+                                           allowance, bool(len(away))):
+            rows.append(np.full(len(pos) + len(away), base))
+            cols.append(np.concatenate([pos, away]))
+            vals.append(np.concatenate([a * c.high[pos] + b * c.low[pos],
+                                        -(p * c.out_weight[away] + q)]).astype(float))
             hull_rhs.append(float(r))
             base += 1
     rhs.append(np.array(hull_rhs))
@@ -101,47 +114,119 @@ def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool) -> tuple[sp.csc_matri
 
 
 def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start: np.ndarray | None = None,
-                  time_limit_s: float = 60.0) -> Relaxation:
+                  time_limit_s: float = 60.0, supply: np.ndarray | None = None) -> Relaxation:
     """The placement stage's LP relaxation (each worker's knapsack hull included), by column generation.
 
     HiGHS solves it over a subset of columns (``start``, or each class's roomiest workers); the duals
     price every column at once (numpy), the ones that would improve the LP join, until none would.
-    The result is the LP optimum over all columns, found touching only a fraction of them.
+    The result is the LP optimum over all columns, found touching only a fraction of them; stopped early
+by the time limit, its ``objective`` is still a proven bound (from the duals).
     ``moves=False``: the relaxation without moves, which guides the large-agency first stage.
+    ``supply`` (units left per class) and ``cap`` describe a residual problem when diving.
     """
     c = cl.columns
     n = len(c)
     if n == 0:
         return Relaxation(True, True, 0.0, np.zeros(0), np.zeros(0))
     deadline = time.monotonic() + time_limit_s
-    matrix, rhs, upper = _matrix(cl, cap, moves)
+    matrix, rhs, upper = _matrix(cl, cap, moves, supply)
     objective = -np.where(c.is_move, 0, c.size).astype(float)
     usable = upper > 0
     if start is None:
         room = (cap.capacity - cap.kept_load)[c.worker]
         start = _top_per_group(np.where(c.is_move, len(cl.classes) + c.group, c.group), -room.astype(float),
                                usable, START_PER_CLASS)
-    current = np.unique(start[usable[start]])
+    highs = _new_highs()
+    highs.setOptionValue("random_seed", 0)
+    n_rows = matrix.shape[0]
+    highs.addRows(n_rows, np.full(n_rows, -highspy.kHighsInf), rhs, 0, np.zeros(n_rows, dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
+    current = np.zeros(0, dtype=np.int64)
+    entering = np.unique(start[usable[start]]).astype(np.int64)
+    reduced = np.zeros(n)
     for _ in range(MAX_ROUNDS):
-        sub = matrix[:, current]
-        res = linprog(objective[current], A_ub=sub, b_ub=rhs, bounds=np.stack([np.zeros(len(current)),
-                      upper[current]], axis=1), method="highs-ds",
-                      options={"time_limit": max(1.0, deadline - time.monotonic())})
-        if res.status != 0 or res.x is None:
+        _add_columns(highs, matrix, objective, upper, entering)
+        current = np.concatenate([current, entering])
+        highs.setOptionValue("time_limit", max(1.0, deadline - time.monotonic()))
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return Relaxation(False, False, float("inf"), np.zeros(n), np.full(n, np.inf))
-        reduced = objective - matrix.T @ res.ineqlin.marginals
+        duals = np.asarray(highs.getSolution().row_dual)
+        reduced = objective - matrix.T @ duals
         inside = np.zeros(n, dtype=bool)
         inside[current] = True
         entering = np.nonzero(usable & ~inside & (reduced < -1e-7))[0]
         if not len(entering) or time.monotonic() > deadline:
             break
         entering = entering[np.argsort(reduced[entering], kind="stable")[:ADD_PER_ROUND]]
-        current = np.union1d(current, entering)
     values = np.zeros(n)
-    values[current] = res.x
-    ok = not len(entering)  # every column priced out: the LP optimum over all columns
-    reduced = np.where(usable, reduced, np.inf)
-    return Relaxation(ok, True, float(-res.fun) if ok else float("inf"), values, reduced)
+    values[current] = np.asarray(highs.getSolution().col_value)
+    # Any duals give a bound (weak duality with column bounds): placements <= -(b.y + sum min(0, rc) u).
+    # Once every column prices out this is the LP optimum; before that it is still a proven bound.
+    y = np.minimum(duals, 0.0)  # sign-feasible duals for <= rows (HiGHS' are, up to tolerance)
+    rc = objective - matrix.T @ y
+    bound = -float(rhs @ y + np.minimum(0.0, rc[usable]) @ upper[usable])
+    return Relaxation(not len(entering), True, bound, values, np.where(usable, reduced, np.inf))
+
+
+def dive(cl: Classes, cap: WorkerCapacity, state, guide: Relaxation, order: list[int], *, rounds: int,
+         deadline: float, fill) -> int:
+    """LP diving: fix the whole part of the LP solution, re-solve the LP over what is left (the units
+    still waiting, the room and intake still free), and repeat; then round the last solution up where
+    units still fit, and fill. Returns units placed into ``state`` (placements only accumulate).
+    """
+    placed = 0
+    values = guide.values
+    support = np.nonzero(values > 1e-6)[0]
+    for _ in range(rounds):
+        whole = np.floor(values + 1e-6)
+        got = place_rounded(cl, state, whole) if whole.any() else 0
+        placed += got
+        if not got or time.monotonic() > deadline:
+            break
+        waiting = np.array([sum(state.unit_worker[u] < 0 for u in cls.units) for cls in cl.classes])
+        residual = replace(cap, kept_load=state.load.copy(), new_allowance=cap.new_allowance - state.new)
+        res = lp_relaxation(cl, residual, moves=False, start=support, supply=waiting,
+                            time_limit_s=max(1.0, deadline - time.monotonic()))
+        if not res.solved:
+            break
+        values = res.values
+        support = np.union1d(support, np.nonzero(values > 1e-6)[0])
+    placed += place_rounded(cl, state, values) + fill(state, order)
+    return placed
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance. HiGHS prints a banner on stdout (the C stream) the first time one is made
+    in a process; it is sent to /dev/null, as the CLI's stdout is the coordinator's screen."""
+    global _BANNER_SHOWN
+    if not _BANNER_SHOWN:
+        _BANNER_SHOWN = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    else:
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+_BANNER_SHOWN = False
+
+
+def _add_columns(highs: highspy.Highs, matrix: sp.csc_matrix, objective: np.ndarray, upper: np.ndarray,
+                 cols: np.ndarray) -> None:
+    if not len(cols):
+        return
+    sub = matrix[:, cols]
+    highs.addCols(len(cols), objective[cols], np.zeros(len(cols)), upper[cols], sub.nnz,
+                  sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data)
 
 
 def _top_per_group(group: np.ndarray, score: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:

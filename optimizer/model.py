@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer.classes import Classes, knapsack_hull
+from optimizer.classes import Classes, worker_facets
 from optimizer.eligibility import NO_LIMIT, WorkerCapacity
 
 
@@ -109,18 +109,20 @@ def rule_max_moves_share(am: AssignmentModel, move_positions: np.ndarray) -> Non
 
 
 def knapsack_hull_cuts(am: AssignmentModel, cap: WorkerCapacity, inflow: list, outflow: list) -> None:
-    """Each receiving worker's (high, low) intake hull; not for workers whose load can also fall (sources)."""
+    """Each receiving worker's intake hull facets (relaxed for move sources, see `worker_facets`)."""
     c = am.cl.columns
     for j, pos in enumerate(inflow):
-        if not len(pos) or len(outflow[j]):
+        if not len(pos):
             continue
         cols = am.cols[pos]
+        away = outflow[j]
         allowance = int(min(cap.new_allowance[j], np.sum(c.upper[cols] * c.size[cols])))
-        for a, b, rhs in knapsack_hull(int(cap.high_weight[j]), int(cap.low_weight[j]),
-                                       int(cap.capacity[j] - cap.kept_load[j]), allowance):
-            am.model.add(cp_model.LinearExpr.weighted_sum(
-                [am.var[p] for p in pos], [int(a * h + b * lo) for h, lo in zip(c.high[cols], c.low[cols],
-                                                                                 strict=True)]) <= rhs)
+        for a, b, p, q, rhs in worker_facets(int(cap.high_weight[j]), int(cap.low_weight[j]),
+                                             int(cap.capacity[j] - cap.kept_load[j]), allowance, bool(len(away))):
+            coefs = [int(a * h + b * lo) for h, lo in zip(c.high[cols], c.low[cols], strict=True)]
+            coefs += [-int(p * w + q) for w in c.out_weight[am.cols[away]]]
+            am.model.add(cp_model.LinearExpr.weighted_sum([am.var[i] for i in pos] + [am.var[i] for i in away],
+                                                          coefs) <= rhs)
 
 
 def _objectives(am: AssignmentModel, cap: WorkerCapacity, inflow: list, outflow: list) -> None:

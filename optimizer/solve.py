@@ -35,7 +35,7 @@ from optimizer.classes import Classes, build_classes, tier_weights
 from optimizer.decode import decode, encode, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
 from optimizer.greedy import greedy_fill
-from optimizer.lp import Relaxation, choose_columns, lp_relaxation
+from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
 from optimizer.model import build_model
 from optimizer.moves import make_room
 from optimizer.plan import Plan, make_plan
@@ -48,6 +48,8 @@ __all__ = ["Plan", "assign"]
 log = logging.getLogger("caseload.optimizer")
 DECODE_RESERVE = 0.1  # share of the time budget kept for decoding and writing reasons
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
+DIVE_ROUNDS = 8          # LP diving rounds for the first stage's starting plan (measured: 2,675 placements
+                         # after 8 rounds vs 2,593 rounding once, 50,000 clients; under a second)
 FIRST_STAGE_SHARE = 0.6  # on a large agency, placements (the first stage) get this share of the time
 EXACT_COLUMNS = 2500  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
@@ -79,10 +81,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     else:
         say("solving the LP relaxation")
         guide = lp_relaxation(cl, cap, moves=False, time_limit_s=left() * LP_SHARE)
-        start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0],
-                                                  choose_columns(cl, guide, np.zeros(0, np.int64))]))
-        lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE)
-        state, results, model_info = _large(el, cap, units, order, cl, greedy, guide, left, solver)
+        state, results, model_info, lp = _large(el, cap, units, order, cl, greedy, guide, left, solver)
 
     say("naming clients")
     undo_idle_moves(state)
@@ -137,26 +136,43 @@ def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes,
 
 def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], cl: Classes,
            greedy: Caseloads, guide: Relaxation, left: Callable[[], float],
-           solver: dict) -> tuple[Caseloads, list[StageResult], dict]:
+           solver: dict) -> tuple[Caseloads, list[StageResult], dict, Relaxation]:
     """Stage 1 on an LP-guided restriction without moves, make room by moves, then the later stages.
+
+    Between them, the LP relaxation with moves gives the proven placement bound (started from the
+    guide's columns; cut short by its time share, its bound is weaker but still proven).
 
     ``guide`` is the LP relaxation without moves: the model searched here has none, and columns chosen
     from a relaxation that may move clients point at the wrong workers (measured: restricted model's
     own bound 542 instead of 554 on a 6,000-client agency).
     """
     c = cl.columns
-    keep = np.nonzero(plan_columns(cl, greedy))[0]
+    start = greedy
+    if guide.solved:
+        solver["progress"]("rounding the LP relaxation")
+        rounded = Caseloads(el, cap, units)
+        dive(cl, cap, rounded, guide, order, rounds=DIVE_ROUNDS, deadline=time.monotonic() + left() * LP_SHARE,
+             fill=fill)
+        if rounded.placed_count() > greedy.placed_count():
+            start = rounded
+    start_columns = plan_columns(cl, start)
+    keep = np.nonzero(start_columns)[0]
     chosen = choose_columns(cl, guide, keep) if guide.solved else keep
     chosen = chosen[~c.is_move[chosen]]
     am = build_model(cl, cap, chosen)
     runner = StageRunner(am, cap, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
-    runner.run(encode(am, plan_columns(cl, greedy)), only=("placements",))
+    runner.run(encode(am, start_columns), only=("placements",))
     state = Caseloads(el, cap, units)
     if runner.values is not None:
         decode(am, runner, state)
     fill(state, order)
+    if state.placed_count() < start.placed_count():
+        state = start
     make_room(state, order, cl.move_budget, _allowed(cl))
     results = list(runner.results)
+    solver["progress"]("bounding placements (LP relaxation with moves)")
+    start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0], chosen]))
+    lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE) if guide.solved else guide
 
     # later stages with tonight's moves fixed: the model sees the loads and intake they leave
     moved = dict(state.move_to)
@@ -174,7 +190,8 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
             final.move(i, v)
         decode(am2, runner2, final)
         state = final
-    return state, results, {"exact": False, "columns_in_cp_sat": len(am.cols)}
+    return state, results, {"exact": False, "columns_in_cp_sat": len(am.cols),
+                            "lp_converged": lp.converged}, lp
 
 
 def _after_moves(cap: WorkerCapacity, el: Eligibility, moved: dict[int, int]) -> WorkerCapacity:
@@ -201,7 +218,7 @@ def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed
             return placed
         if first.bound is not None:
             return int(math.floor(first.bound + 1e-6))
-    if lp is not None and lp.ok:
+    if lp is not None and lp.solved:
         return int(math.floor(lp.objective + 1e-6))
     return None
 
@@ -209,6 +226,6 @@ def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed
 def _bound_source(exact: bool, lp: Relaxation | None) -> str:
     if exact:
         return "CP-SAT best bound, placement stage, complete model"
-    if lp is not None and lp.ok:
+    if lp is not None and lp.solved:
         return "LP relaxation of the complete model (CP-SAT searched an LP-guided restriction of it)"
     return "none"
