@@ -123,9 +123,10 @@ def encode(am: AssignmentModel, columns: np.ndarray) -> np.ndarray:
     return values
 
 
-def place_rounded(cl: Classes, state: Caseloads, values: np.ndarray) -> int:
+def place_rounded(cl: Classes, state: Caseloads, values: np.ndarray, round_up: int | None = None) -> int:
     """Place units from an LP solution over the units still waiting in ``state``: each column's whole
     part, then the columns with the largest fractional parts rounded up while the unit still fits.
+    ``round_up`` limits how many fractional columns are rounded up (all when None).
     Returns how many units were placed."""
     c = cl.columns
     whole = np.floor(values + 1e-6).astype(np.int64)
@@ -141,7 +142,7 @@ def place_rounded(cl: Classes, state: Caseloads, values: np.ndarray) -> int:
                 placed += 1
     fraction = values - whole
     up = np.nonzero((fraction > 1e-6) & ~c.is_move)[0]
-    for col in up[np.argsort(-fraction[up], kind="stable")]:
+    for col in up[np.argsort(-fraction[up], kind="stable")][:round_up]:
         cls = cl.classes[int(c.group[col])]
         j = int(c.worker[col])
         for u in cls.units:

@@ -28,6 +28,7 @@ from optimizer.eligibility import NO_LIMIT, WorkerCapacity
 
 BY_REDUCED_COST = 6   # per class: the columns closest to entering the LP basis
 BY_PREFERENCE = 2     # per class: the columns best for preferred language, needs and travel
+ROUND_UP_PER_DIVE = 0  # measured: rounding up during the dive (20 or 100 a round) places fewer in the end
 START_PER_CLASS = 6   # column generation starts from each class's roomiest workers
 ADD_PER_ROUND = 20_000
 MAX_ROUNDS = 25
@@ -179,8 +180,7 @@ def dive(cl: Classes, cap: WorkerCapacity, state, guide: Relaxation, order: list
     values = guide.values
     support = np.nonzero(values > 1e-6)[0]
     for _ in range(rounds):
-        whole = np.floor(values + 1e-6)
-        got = place_rounded(cl, state, whole) if whole.any() else 0
+        got = place_rounded(cl, state, values, round_up=ROUND_UP_PER_DIVE)
         placed += got
         if not got or time.monotonic() > deadline:
             break

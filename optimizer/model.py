@@ -52,19 +52,27 @@ def _by(keys: np.ndarray, n: int) -> list[np.ndarray]:
     return [order[bounds[k]:bounds[k + 1]] for k in range(n)]
 
 
-def build_model(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None = None) -> AssignmentModel:
-    """CP-SAT variables for the selected columns (all when None), the hard rules, and the objectives."""
+def build_model(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None = None,
+                supply: np.ndarray | None = None) -> AssignmentModel:
+    """CP-SAT variables for the selected columns (all when None), the hard rules, and the objectives.
+
+    ``supply`` (units per class) overrides the classes' sizes, for a neighbourhood of a larger plan.
+    """
     c = cl.columns
     cols = np.arange(len(c)) if selected is None else np.unique(selected)
+    units = np.array([len(k.units) for k in cl.classes]) if supply is None else supply
     model = cp_model.CpModel()
-    var = [model.new_int_var(0, int(c.upper[n]), "") for n in cols]
+    upper = c.upper[cols].copy()
+    on_units = ~c.is_move[cols]
+    upper[on_units] = np.minimum(upper[on_units], units[c.group[cols][on_units]])
+    var = [model.new_int_var(0, int(u), "") for u in upper]
     am = AssignmentModel(model=model, cl=cl, cols=cols, var=var, exact=len(cols) == len(c))
     n_workers = len(cap.capacity)
     is_move = c.is_move[cols]
     # supply: each class's (move class's) columns sum to at most its units (clients)
     for k, pos in enumerate(_by(np.where(is_move, -1, c.group[cols]), len(cl.classes))):
         if len(pos):
-            model.add(cp_model.LinearExpr.sum([var[p] for p in pos]) <= len(cl.classes[k].units))
+            model.add(cp_model.LinearExpr.sum([var[p] for p in pos]) <= int(units[k]))
     for a, pos in enumerate(_by(np.where(is_move, c.group[cols], -1), len(cl.move_classes))):
         if len(pos):
             model.add(cp_model.LinearExpr.sum([var[p] for p in pos]) <= len(cl.move_classes[a].clients))

@@ -10,7 +10,9 @@ Two paths, by the size of the complete model (its number of columns):
   seven lexicographic stages (`optimizer.stages`). The placement bound is CP-SAT's stage-1 best bound.
 - large: HiGHS solves the LP relaxation of the complete model (moves included); its optimum, rounded
   down, is the placement bound. CP-SAT then runs stage 1 on an LP-guided restriction without move
-  variables (`optimizer.lp`); `optimizer.moves.make_room` adds placements by optional moves; and the
+  variables (`optimizer.lp`), from an LP-diving start, as one CP-SAT model or, when even the
+  restriction is large, neighbourhood by neighbourhood (`optimizer.neighbourhoods`);
+  `optimizer.moves.make_room` adds placements by optional moves; and the
   later stages run on the same restriction with those moves fixed (so the "moves" stage is the
   make-room pass, which uses the fewest moves per placed unit).
 
@@ -38,6 +40,7 @@ from optimizer.greedy import greedy_fill
 from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
 from optimizer.model import build_model
 from optimizer.moves import make_room
+from optimizer.neighbourhoods import improve
 from optimizer.plan import Plan, make_plan
 from optimizer.polish import fill, undo_idle_moves
 from optimizer.stages import STAGE_SHARE, StageResult, StageRunner
@@ -50,7 +53,8 @@ DECODE_RESERVE = 0.1  # share of the time budget kept for decoding and writing r
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
 DIVE_ROUNDS = 8          # LP diving rounds for the first stage's starting plan (measured: 2,675 placements
                          # after 8 rounds vs 2,593 rounding once, 50,000 clients; under a second)
-FIRST_STAGE_SHARE = 0.6  # on a large agency, placements (the first stage) get this share of the time
+FIRST_STAGE_SHARE = 0.6  # on a large agency, placements (the first stage) get this share of the time left
+WHOLE_FIRST_STAGE_COLUMNS = 8000  # above this, stage 1 is region by region (`optimizer.neighbourhoods`)
 EXACT_COLUMNS = 2500  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
 
@@ -159,17 +163,27 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
     keep = np.nonzero(start_columns)[0]
     chosen = choose_columns(cl, guide, keep) if guide.solved else keep
     chosen = chosen[~c.is_move[chosen]]
-    am = build_model(cl, cap, chosen)
-    runner = StageRunner(am, cap, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
-    runner.run(encode(am, start_columns), only=("placements",))
-    state = Caseloads(el, cap, units)
-    if runner.values is not None:
-        decode(am, runner, state)
-    fill(state, order)
-    if state.placed_count() < start.placed_count():
+    stage_start = time.monotonic()
+    if len(chosen) <= WHOLE_FIRST_STAGE_COLUMNS:
+        am = build_model(cl, cap, chosen)
+        runner = StageRunner(am, cap, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
+        runner.run(encode(am, start_columns), only=("placements",))
+        state = Caseloads(el, cap, units)
+        if runner.values is not None:
+            decode(am, runner, state)
+        fill(state, order)
+        if state.placed_count() < start.placed_count():
+            state = start
+        results = list(runner.results)
+    else:
+        solver["progress"]("stage 1: placements, region by region")
         state = start
+        improve(state, cl, chosen, deadline=time.monotonic() + left() * FIRST_STAGE_SHARE, seed=solver["seed"],
+                num_workers=solver["num_workers"])
+        fill(state, order)
+        results = [StageResult("placements", "FEASIBLE", state.placed_count(), None,
+                               time.monotonic() - stage_start)]
     make_room(state, order, cl.move_budget, _allowed(cl))
-    results = list(runner.results)
     solver["progress"]("bounding placements (LP relaxation with moves)")
     start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0], chosen]))
     lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE) if guide.solved else guide
@@ -190,7 +204,7 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
             final.move(i, v)
         decode(am2, runner2, final)
         state = final
-    return state, results, {"exact": False, "columns_in_cp_sat": len(am.cols),
+    return state, results, {"exact": False, "columns_in_cp_sat": len(chosen),
                             "lp_converged": lp.converged}, lp
 
 
