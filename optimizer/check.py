@@ -59,7 +59,7 @@ def broken_pair_rules(agency: Agency, c: Client, w: Worker, *, staying: bool) ->
     if areas and c.area and c.area.strip() and c.area.strip().casefold() not in areas:
         broken.append("worker_areas")
     if (w.max_travel_km is not None and c.has_location and w.has_location
-            and _distance_km(c.latitude, c.longitude, w.latitude, w.longitude) > w.max_travel_km):
+            and _distance_km(c.latitude, c.longitude, w.latitude, w.longitude) > w.max_travel_km + 1e-9):
         broken.append("max_travel_km")
     if c.worker_gender_preference and w.gender != c.worker_gender_preference:
         broken.append("worker_gender_preference")

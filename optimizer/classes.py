@@ -10,7 +10,7 @@ goes to which worker is decided afterwards by a min-cost flow on travel (`optimi
 Optional moves are columns too: active clients who could make room are grouped by (current worker, need
 level, destinations, profile) and ``m[a, v]`` counts how many of move class a go to worker v. A move is
 one step deep: from a *source* (a worker that a hard-to-place unit, one with at most TIGHT_WORKERS
-workers with room, is eligible for but that has no room for it) to a worker with room tonight. Clients
+workers with room, is eligible for) to a worker with room tonight. Clients
 in a family are never moved (the family would be split). Forced movers are not moves here: they are
 units like waiting clients.
 
@@ -162,7 +162,8 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
     """Per unit, the eligible workers that can take it now and those that could after moves.
 
     Returns (fits now, full now) per unit and, per worker, whether it is a move source: a worker some
-    tight unit (at most TIGHT_WORKERS workers with room) is eligible for but that has no room for it.
+    tight unit (at most TIGHT_WORKERS workers with room for it) is eligible for; its room may be too
+    small for the unit, or too small for all the units that have only it.
     """
     room = cap.capacity - cap.kept_load
     accepting = cap.accepts_new
@@ -176,8 +177,10 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
         could.append(e[ok & (weight > room[e])])
     source = np.zeros(el.n_workers, dtype=bool)
     for n in range(len(units)):
-        if len(fits_now[n]) <= TIGHT_WORKERS and len(could[n]):
+        if len(fits_now[n]) <= TIGHT_WORKERS:
+            # a unit with few options: room on any of its workers, made by moving others, may place it
             source[could[n]] = True
+            source[fits_now[n]] = True
     return fits_now, could, source
 
 

@@ -131,6 +131,18 @@ def place_rounded(cl: Classes, state: Caseloads, values: np.ndarray, round_up: i
     c = cl.columns
     whole = np.floor(values + 1e-6).astype(np.int64)
     placed = 0
+    budget = cl.move_budget - len(state.move_to)
+    for a, mc in enumerate(cl.move_classes):  # moves first: they make the room some placements need
+        counts = whole[c.move_start[a]:c.move_start[a + 1]]
+        if not counts.any():
+            continue
+        free = [i for i in mc.clients if i not in state.move_to]
+        for i, v in zip(free, np.repeat(mc.workers, counts), strict=False):
+            v = int(v)
+            if (budget > 0 and state.cap.accepts_new[v] and state.client_weight(i, v) <= state.room(v)
+                    and state.allowance_left(v) >= 1):
+                state.move(i, v)
+                budget -= 1
     for k, cls in enumerate(cl.classes):
         counts = whole[c.class_start[k]:c.class_start[k + 1]]
         if not counts.any():

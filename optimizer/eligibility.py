@@ -73,6 +73,7 @@ from caseload.languages import primary
 EARTH_RADIUS_KM = 6371.0088
 FRENCH = "fr"
 NO_LIMIT = 1_000_000
+TRAVEL_EPS_KM = 1e-9  # a home exactly at the limit is within it (floating-point noise aside)
 CHUNK_PAIRS = 2_000_000  # client rows per block are chosen so a block holds about this many pairs
 
 
@@ -178,7 +179,7 @@ def rule_max_travel_km(b: Block) -> np.ndarray:
     """Home-office distance within the worker's max_travel_km (passes when it cannot be measured)."""
     limit = b.table.worker_max_km[None, :]
     with np.errstate(invalid="ignore"):
-        return ~(b.distance > limit)  # NaN distance or NaN limit compare False: the pair passes
+        return ~(b.distance > limit + TRAVEL_EPS_KM)  # NaN distance or limit compares False: the pair passes
 
 
 def rule_worker_gender_preference(b: Block) -> np.ndarray:

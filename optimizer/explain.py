@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from caseload.domain import Status
 from optimizer.caseloads import Caseloads
 from optimizer.eligibility import Eligibility, client_languages
 
@@ -165,6 +166,10 @@ def moved_reason(state: Caseloads, i: int, j: int) -> str:
     new = el.workers[j].worker_id
     if el.forced[i]:
         return f"{forced_reason(el, i)}: moved from {old} to {new}"
-    if state.received[int(el.current[i])] > 0:
+    source = int(el.current[i])
+    took = [state.units[u] for u in np.nonzero(state.unit_worker == source)[0]]
+    if any(el.clients[m].status == Status.WAITING for unit in took for m in unit.members):
         return f"moved from {old} to {new} to make room for a waiting client"
+    if took:
+        return f"moved from {old} to {new} to make room for a client re-placed from another worker"
     return f"moved from {old} to {new} to make room for a client moved to {old}"

@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.caseloads import Caseloads
 from optimizer.classes import Classes
+from optimizer.eligibility import WorkerCapacity
 from optimizer.model import build_model
 from optimizer.stages import configure
 
@@ -55,10 +56,13 @@ def _neighbourhood(links: list[list[int]], seed_worker: int, size: int) -> list[
 
 
 def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: float, seed: int,
-            num_workers: int) -> int:
-    """Re-optimise placements neighbourhood by neighbourhood until the deadline; returns units gained."""
+            num_workers: int, fixed: WorkerCapacity | None = None) -> int:
+    """Re-optimise placements neighbourhood by neighbourhood until the deadline; returns units gained.
+
+    ``fixed``: capacity figures with tonight's moves already made (their loads and intake), when any.
+    """
     c = cl.columns
-    cap = state.cap
+    cap = fixed if fixed is not None else state.cap
     n_workers = len(cap.capacity)
     columns = columns[~c.is_move[columns]]
     links = _worker_links(cl, columns, n_workers)
@@ -78,7 +82,7 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
                  if state.unit_worker[u] < 0 or inside[state.unit_worker[u]]]
         before = sum(state.units[u].size for u in freed if state.unit_worker[u] >= 0)
         load = state.load.copy()
-        new = state.new.copy()
+        new = state.new.copy() - (state.moved_in() if fixed is not None else 0)
         supply = np.zeros(len(cl.classes), dtype=np.int64)
         hint = np.zeros(len(c), dtype=np.int64)
         for u in freed:
@@ -91,6 +95,7 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
                 pos = int(np.searchsorted(cl.classes[k].workers, j))
                 hint[c.class_start[k] + pos] += 1
         sub_cap = replace(cap, kept_load=load, new_allowance=cap.new_allowance - new)
+        # (state.load already holds the moves; ``cap`` gives the allowance left after them)
         am = build_model(cl, sub_cap, cols, supply)
         _, expr = am.objectives["placements"]
         am.model.maximize(expr)

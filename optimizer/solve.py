@@ -141,52 +141,69 @@ def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes,
 def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], cl: Classes,
            greedy: Caseloads, guide: Relaxation, left: Callable[[], float],
            solver: dict) -> tuple[Caseloads, list[StageResult], dict, Relaxation]:
-    """Stage 1 on an LP-guided restriction without moves, make room by moves, then the later stages.
+    """The large-agency path (see the module docstring).
 
-    Between them, the LP relaxation with moves gives the proven placement bound (started from the
-    guide's columns; cut short by its time share, its bound is weaker but still proven).
-
-    ``guide`` is the LP relaxation without moves: the model searched here has none, and columns chosen
-    from a relaxation that may move clients point at the wrong workers (measured: restricted model's
-    own bound 542 instead of 554 on a 6,000-client agency).
+    ``guide`` is the LP relaxation without moves: the first-stage model has no move variables, and
+    columns chosen from a relaxation that may move clients point at the wrong workers (measured:
+    restricted model's own bound 542 instead of 554 on a 6,000-client agency). The relaxation with
+    moves gives the proven bound and a second starting plan: LP diving from each relaxation (then the
+    make-room pass) gives two plans, the better one (its moves fixed) starts the first stage.
     """
     c = cl.columns
-    start = greedy
-    if guide.solved:
-        solver["progress"]("rounding the LP relaxation")
-        rounded = Caseloads(el, cap, units)
-        dive(cl, cap, rounded, guide, order, rounds=DIVE_ROUNDS, deadline=time.monotonic() + left() * LP_SHARE,
-             fill=fill)
-        if rounded.placed_count() > greedy.placed_count():
-            start = rounded
-    start_columns = plan_columns(cl, start)
-    keep = np.nonzero(start_columns)[0]
+    say = solver["progress"]
+    allowed = _allowed(cl)
+    keep = np.nonzero(plan_columns(cl, greedy))[0]
     chosen = choose_columns(cl, guide, keep) if guide.solved else keep
     chosen = chosen[~c.is_move[chosen]]
+    say("bounding placements (LP relaxation with moves)")
+    lp = guide
+    if guide.solved:
+        start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0], chosen]))
+        lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE)
+
+    say("rounding the LP relaxations")
+    start = greedy
+    for relaxation in (guide, lp):
+        if not relaxation.solved:
+            continue
+        plan = Caseloads(el, cap, units)
+        dive(cl, cap, plan, relaxation, order, rounds=DIVE_ROUNDS,
+             deadline=time.monotonic() + left() * LP_SHARE, fill=fill)
+        make_room(plan, order, cl.move_budget, allowed)
+        undo_idle_moves(plan)
+        fill(plan, order)
+        if plan.placed_count() > start.placed_count():
+            start = plan
+
+    # the first stage without move variables: the start's moves are fixed, CP-SAT places units
+    moved = dict(start.move_to)
+    fixed = _after_moves(cap, el, moved)
+    start_columns = plan_columns(cl, start)
+    chosen = np.union1d(chosen, np.nonzero(start_columns)[0])
     stage_start = time.monotonic()
     if len(chosen) <= WHOLE_FIRST_STAGE_COLUMNS:
-        am = build_model(cl, cap, chosen)
-        runner = StageRunner(am, cap, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
+        am = build_model(cl, fixed, chosen)
+        runner = StageRunner(am, fixed, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
         runner.run(encode(am, start_columns), only=("placements",))
-        state = Caseloads(el, cap, units)
+        state = _with_moves(el, cap, units, moved)
         if runner.values is not None:
             decode(am, runner, state)
-        fill(state, order)
-        if state.placed_count() < start.placed_count():
-            state = start
         results = list(runner.results)
     else:
-        solver["progress"]("stage 1: placements, region by region")
-        state = start
+        say("stage 1: placements, region by region")
+        state = _with_moves(el, cap, units, moved)
+        for u in np.nonzero(start.unit_worker >= 0)[0]:
+            state.place(int(u), int(start.unit_worker[u]))
         improve(state, cl, chosen, deadline=time.monotonic() + left() * FIRST_STAGE_SHARE, seed=solver["seed"],
-                num_workers=solver["num_workers"])
-        fill(state, order)
+                num_workers=solver["num_workers"], fixed=fixed)
         results = [StageResult("placements", "FEASIBLE", state.placed_count(), None,
                                time.monotonic() - stage_start)]
-    make_room(state, order, cl.move_budget, _allowed(cl))
-    solver["progress"]("bounding placements (LP relaxation with moves)")
-    start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0], chosen]))
-    lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE) if guide.solved else guide
+    fill(state, order)
+    if state.placed_count() < start.placed_count():
+        state = start
+    make_room(state, order, cl.move_budget, allowed)
+    undo_idle_moves(state)
+    fill(state, order)
 
     # later stages with tonight's moves fixed: the model sees the loads and intake they leave
     moved = dict(state.move_to)
@@ -199,13 +216,18 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
     runner2.run(encode(am2, placed_columns), only=tuple(n for n in STAGE_SHARE if n not in ("placements", "moves")))
     results.extend(runner2.results)
     if runner2.values is not None and any(r.value is not None for r in runner2.results):
-        final = Caseloads(el, cap, units)
-        for i, v in sorted(moved.items()):
-            final.move(i, v)
+        final = _with_moves(el, cap, units, moved)
         decode(am2, runner2, final)
         state = final
     return state, results, {"exact": False, "columns_in_cp_sat": len(chosen),
                             "lp_converged": lp.converged}, lp
+
+
+def _with_moves(el: Eligibility, cap: WorkerCapacity, units: list[Unit], moved: dict[int, int]) -> Caseloads:
+    state = Caseloads(el, cap, units)
+    for i, v in sorted(moved.items()):
+        state.move(i, v)
+    return state
 
 
 def _after_moves(cap: WorkerCapacity, el: Eligibility, moved: dict[int, int]) -> WorkerCapacity:

@@ -1,0 +1,46 @@
+"""The large-agency path (LP relaxation, LP-guided CP-SAT, region-by-region search, make-room pass) on a
+medium agency, forced onto it by lowering the size thresholds. Checks rules, bound and determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+import optimizer.solve as solve_module
+from optimizer import assign, greedy_assign
+from optimizer.check import violations
+from tests.optimizer.generate import random_agency
+
+
+@pytest.fixture
+def large_path(monkeypatch):
+    monkeypatch.setattr(solve_module, "EXACT_COLUMNS", 0)
+
+
+@pytest.mark.parametrize("whole_first_stage", [True, False])
+def test_large_path_plans_are_valid_and_bounded(large_path, monkeypatch, whole_first_stage):
+    if not whole_first_stage:
+        monkeypatch.setattr(solve_module, "WHOLE_FIRST_STAGE_COLUMNS", 0)
+    agency = random_agency(500, 16, seed=4)
+    plan = assign(agency, time_limit_s=8, seed=1)
+    assert violations(agency, plan) == []
+    s = plan.summary
+    placements = s["placed"] + s["replaced"]
+    assert placements >= greedy_assign(agency).summary["placed"]
+    assert s["bound_source"].startswith("LP relaxation")
+    assert s["placement_bound"] >= placements
+    assert s["model"]["exact"] is False
+
+
+def test_small_path_proves_its_bound_with_cp_sat():
+    agency = random_agency(200, 8, seed=2)
+    plan = assign(agency, time_limit_s=10, seed=1)
+    assert violations(agency, plan) == []
+    assert plan.summary["bound_source"].startswith("CP-SAT")
+    assert plan.summary["placement_bound"] >= plan.summary["placed"] + plan.summary["replaced"]
+
+
+def test_same_seed_same_plan_on_a_medium_agency():
+    agency = random_agency(300, 10, seed=5)
+    first = assign(agency, time_limit_s=20, seed=11)
+    second = assign(agency, time_limit_s=20, seed=11)
+    assert first.assignments == second.assignments
