@@ -59,6 +59,7 @@ class ReferenceResult:
     n_vars: int = 0
     n_rows: int = 0
     assignments: dict[str, str | None] = field(default_factory=dict)  # client_id -> worker_id (None waits)
+    lp_bound: float | None = None  # the LP relaxation's value (phase 1), when it was solved
     start_placed: int | None = None  # waiting clients placed by the start offered to HiGHS
     start_accepted: bool | None = None
 
@@ -399,14 +400,22 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
     # a hundred candidate moves instead of tens of thousands it is about as easy as the model without
     # moves, and it finds the moves HiGHS's own heuristics miss. Its plan is only a start for phase 2,
     # the full model, whose bound alone is reported.
+    skip_full = False
+    lp_bound = math.inf  # the LP relaxation's value: a valid bound even if phase 2 never finishes its root
     if warm_phase_share > 0 and n_cols and time_limit_s is not None:
         say("reference: phase 1, the LP relaxation")
         h.setOptionValue("time_limit", float(time_limit_s) * warm_phase_share)
         h.setOptionValue("solve_relaxation", True)
+        lp_start = time.perf_counter()
         h.run()
+        lp_time = time.perf_counter() - lp_start
         h.setOptionValue("solve_relaxation", False)
+        # On the largest agencies the LP alone takes minutes, and the full model's root (presolve, LP, cuts)
+        # would not finish within the limit: give phase 1 all the time and report the LP's bound.
+        skip_full = lp_time > 0.1 * float(time_limit_s)
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             relaxed = np.array(h.getSolution().col_value)
+            lp_bound = float(relaxed @ lp.col_cost_)
             keep = relaxed > 1e-7
             keep[:n_cols] |= moved_active == 0  # every placement column; only the moves the LP makes
             keep[n_cols:] = True
@@ -416,11 +425,11 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
             upper_bounds = np.array(lp.col_upper_)
             h.changeColsBounds(len(dropped), dropped, np.zeros(len(dropped)), np.zeros(len(dropped)))
             say(f"reference: phase 1, MIP with the {int((keep[:n_cols] & (moved_active > 0)).sum())} moves the LP uses "
-                f"(LP bound {float(relaxed @ lp.col_cost_):.1f})")
+                f"(LP bound {lp_bound:.1f})")
             if best_start is not None:
                 _offer(h, best_start)
-            h.setOptionValue("time_limit", max(1.0, float(time_limit_s) * warm_phase_share
-                                               - (time.perf_counter() - t0)))
+            phase1_end = float(time_limit_s) * (1.0 if skip_full else warm_phase_share)
+            h.setOptionValue("time_limit", max(1.0, phase1_end - (time.perf_counter() - t0)))
             h.run()
             if h.getInfo().primal_solution_status == 2:
                 phase1 = np.array(h.getSolution().col_value)
@@ -429,23 +438,43 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
             h.changeColsBounds(len(dropped), dropped, np.zeros(len(dropped)), upper_bounds[dropped])
         h.setOptionValue("time_limit", max(1.0, float(time_limit_s) - (time.perf_counter() - t0)))
         found = 0 if best_start is None else round(float(best_start @ lp.col_cost_))
-        say(f"reference: phase 2, the full model (starting from {found} placed)")
-    if best_start is not None:
-        _offer(h, best_start)
-    h.run()
+        if skip_full and lp_bound < math.inf:
+            say(f"reference: no time left for the full model's root; best {found}, LP bound {lp_bound:.1f}")
+        else:
+            skip_full = False
+            say(f"reference: phase 2, the full model (starting from {found} placed)")
+    if skip_full:
+        phase2_values = best_start
+    else:
+        if best_start is not None:
+            _offer(h, best_start)
+        h.run()
+        phase2_values = None
     wall = time.perf_counter() - t0
     model_status = h.getModelStatus()
     info = h.getInfo()
     status = {highspy.HighsModelStatus.kOptimal: "optimal",
               highspy.HighsModelStatus.kTimeLimit: "time_limit"}.get(model_status, h.modelStatusToString(model_status))
+    if skip_full:  # h holds phase 1's restricted model: its status and bound say nothing about the full one
+        status = "time_limit"
     if n_cols == 0:
         status = "optimal"
-    has_solution = n_cols == 0 or info.primal_solution_status == 2
-    values = np.round(np.array(h.getSolution().col_value)[:n_cols]).astype(np.int64) if n_cols and has_solution \
-        else np.zeros(n_cols, dtype=np.int64)
+    if skip_full:
+        has_solution = phase2_values is not None
+        values = (np.round(phase2_values[:n_cols]).astype(np.int64) if has_solution  # type: ignore[index]
+                  else np.zeros(n_cols, dtype=np.int64))
+    else:
+        has_solution = n_cols == 0 or info.primal_solution_status == 2
+        values = (np.round(np.array(h.getSolution().col_value)[:n_cols]).astype(np.int64)
+                  if n_cols and has_solution else np.zeros(n_cols, dtype=np.int64))
     placed = int((values * (wh + wl)).sum()) if has_solution else None
     total_obj = float((values * objective).sum())
-    bound_total = total_obj if status == "optimal" else float(info.mip_dual_bound)
+    if status == "optimal":
+        bound_total = total_obj
+    elif skip_full:
+        bound_total = lp_bound
+    else:
+        bound_total = min(float(info.mip_dual_bound), lp_bound)
     forced_replaced = int((values * np.where(cur == -2, ah + al, 0)).sum())
     # The bound on waiting clients placed: the objective's bound less the forced clients that cannot exceed
     # their own count (a safe, if loose, subtraction only when nothing was forced).
@@ -457,7 +486,7 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
                            wall_time_s=wall, build_time_s=build_time, moves=moves,
                            forced_replaced=forced_replaced, n_units=len(units), n_types=len(type_keys),
                            n_vars=n_total, n_rows=n_rows, assignments=assignments, start_placed=start_placed,
-                           start_accepted=start_accepted)
+                           start_accepted=start_accepted, lp_bound=None if lp_bound == math.inf else lp_bound)
 
 
 def _offer(h: highspy.Highs, values: np.ndarray) -> None:
