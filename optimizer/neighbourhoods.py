@@ -103,7 +103,8 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
             am.model.add_hint(var, int(hint[col]))
         solver = cp_model.CpSolver()
         budget = min(NEIGHBOURHOOD_SECONDS, max(0.1, deadline - time.monotonic()))
-        configure(solver.parameters, seed=seed, num_workers=num_workers, budget_s=budget)
+        configure(solver.parameters, seed=seed, num_workers=num_workers, budget_s=budget,
+                  n_variables=len(am.model.proto.variables))
         status = solver.solve(am.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value <= before + 0.5:
             continue

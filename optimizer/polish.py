@@ -1,7 +1,8 @@
 """Last touches on a decoded plan, so that every move and every waiting reason is true.
 
 1. `undo_idle_moves`: an optional move is undone when the worker it left received no one tonight (the
-   room it made went unused), so every optional move made room someone took.
+   room it made went unused), so every optional move made room someone took; `undo_unneeded_moves`
+   undoes a move whenever its client fits back (fewer moves, objective 2, same placements).
 2. `fill`: a waiting unit that fits an eligible worker is placed, best-ranked first. After an optimal
    solve there is none; after a solve cut short by the time limit there may be, and a client must not
    wait while a worker could take them. After this pass, every eligible worker of every waiting unit
@@ -30,6 +31,18 @@ def undo_idle_moves(state: Caseloads) -> int:
             state.unmove(i)
             undone += 1
             changed = True
+    return undone
+
+
+def undo_unneeded_moves(state: Caseloads) -> int:
+    """Objective (2), after the fact: undo every optional move whose client fits back with their worker
+    (the room it made was not all used). Placements are untouched; returns how many were undone."""
+    undone = 0
+    for i in sorted(state.move_to):
+        source = int(state.el.current[i])
+        if state.client_weight(i, source) <= state.room(source):
+            state.unmove(i)
+            undone += 1
     return undone
 
 

@@ -42,14 +42,15 @@ from optimizer.model import build_model
 from optimizer.moves import make_room
 from optimizer.neighbourhoods import improve
 from optimizer.plan import Plan, make_plan
-from optimizer.polish import fill, undo_idle_moves
+from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
 from optimizer.stages import STAGE_SHARE, StageResult, StageRunner
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
 __all__ = ["Plan", "assign"]
 
 log = logging.getLogger("caseload.optimizer")
-DECODE_RESERVE = 0.1  # share of the time budget kept for decoding and writing reasons
+DECODE_RESERVE = 0.08  # share of the time budget kept for decoding and writing reasons, plus
+RESERVE_PER_CLIENT_S = 1.5e-4  # this per client (measured ~8 s to name and explain 50,000 clients)
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
 DIVE_ROUNDS = 8          # LP diving rounds for the first stage's starting plan (measured: 2,675 placements
                          # after 8 rounds vs 2,593 rounding once, 50,000 clients; under a second)
@@ -75,13 +76,15 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     say("building the model")
     cl = build_classes(agency, el, cap, units, order)
 
+    reserve = budget * DECODE_RESERVE + RESERVE_PER_CLIENT_S * el.n_clients
+
     def left() -> float:
-        return max(0.5, (budget - (time.monotonic() - start)) * (1 - DECODE_RESERVE))
+        return max(0.5, budget - reserve - (time.monotonic() - start))
 
     solver = {"seed": seed, "num_workers": num_workers, "progress": say}
     if len(cl.columns) <= EXACT_COLUMNS:
         state, results, model_info = _small(el, cap, units, cl, greedy, left, solver)
-        lp = None
+        lp = lp_relaxation(cl, cap, time_limit_s=max(1.0, left())) if len(cl.columns) else None
     else:
         say("solving the LP relaxation")
         guide = lp_relaxation(cl, cap, moves=False, time_limit_s=left() * LP_SHARE)
@@ -89,6 +92,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
 
     say("naming clients")
     undo_idle_moves(state)
+    undo_unneeded_moves(state)
     filled = fill(state, order)
     filled += make_room(state, order, cl.move_budget, _allowed(cl))
     filled += fill(state, order)
@@ -171,6 +175,7 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
              deadline=time.monotonic() + left() * LP_SHARE, fill=fill)
         make_room(plan, order, cl.move_budget, allowed)
         undo_idle_moves(plan)
+        undo_unneeded_moves(plan)
         fill(plan, order)
         if plan.placed_count() > start.placed_count():
             start = plan
@@ -203,6 +208,7 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
         state = start
     make_room(state, order, cl.move_budget, allowed)
     undo_idle_moves(state)
+    undo_unneeded_moves(state)
     fill(state, order)
 
     # later stages with tonight's moves fixed: the model sees the loads and intake they leave
@@ -244,24 +250,26 @@ def _after_moves(cap: WorkerCapacity, el: Eligibility, moved: dict[int, int]) ->
 
 
 def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed: int) -> int | None:
-    """Proven upper bound on placements: CP-SAT's stage-1 bound on the complete model, else the LP's.
+    """Proven upper bound on placements: the smaller of CP-SAT's stage-1 bound on the complete model and
+    the LP relaxation's (both proven; either may be the tighter one).
 
     When the complete model's placement objective is constant (no column at all) nothing can be
     placed beyond what the plan holds, so the bound is the plan's count.
     """
+    bounds = []
     if exact:
         if first is None or first.name != "placements":
             return placed
         if first.bound is not None:
-            return int(math.floor(first.bound + 1e-6))
+            bounds.append(int(math.floor(first.bound + 1e-6)))
     if lp is not None and lp.solved:
-        return int(math.floor(lp.objective + 1e-6))
-    return None
+        bounds.append(int(math.floor(lp.objective + 1e-6)))
+    return min(bounds) if bounds else None
 
 
 def _bound_source(exact: bool, lp: Relaxation | None) -> str:
     if exact:
-        return "CP-SAT best bound, placement stage, complete model"
+        return "CP-SAT best bound of the placement stage (complete model), or the LP relaxation's if smaller"
     if lp is not None and lp.solved:
         return "LP relaxation of the complete model (CP-SAT searched an LP-guided restriction of it)"
     return "none"
