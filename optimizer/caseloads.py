@@ -80,6 +80,27 @@ class Caseloads:
         self.load[j] += self.client_weight(i, j)
         self.new[j] += 1
 
+    def item_weight(self, item: tuple[int, ...], j: int) -> int:
+        return sum(self.client_weight(i, j) for i in item)
+
+    def move_item(self, item: tuple[int, ...], j: int) -> None:
+        """Move a movable item (a client, or a family whole) to worker j."""
+        for i in item:
+            self.move(i, j)
+
+    def moved_items(self) -> list[tuple[int, ...]]:
+        """Tonight's optional moves as items: a family moved whole is one item (never undone in part)."""
+        family: dict[str, list[int]] = {}
+        out: list[tuple[int, ...]] = []
+        for i in sorted(self.move_to):
+            fid = self.el.clients[i].family_id
+            if fid:
+                family.setdefault(fid, []).append(i)
+            else:
+                out.append((i,))
+        out.extend(tuple(members) for members in family.values())
+        return sorted(out)
+
     def unmove(self, i: int) -> None:
         j = self.move_to.pop(i)
         old = int(self.el.current[i])

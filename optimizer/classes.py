@@ -7,12 +7,12 @@ class k and useful worker j (how many units of class k worker j takes), not one 
 worker. Within a class, units are taken best-ranked first (urgent, then longest waiting); which of them
 goes to which worker is decided afterwards by a min-cost flow on travel (`optimizer.decode`).
 
-Optional moves are columns too: active clients who could make room are grouped by (current worker, need
-level, destinations, profile) and ``m[a, v]`` counts how many of move class a go to worker v. A move is
-one step deep: from a *source* (a worker that a hard-to-place unit, one with at most TIGHT_WORKERS
-workers with room, is eligible for) to a worker with room tonight. Clients
-in a family are never moved (the family would be split). Forced movers are not moves here: they are
-units like waiting clients.
+Optional moves are columns too: *movable items* (an active client, or an active family moved whole, so
+a family is never split) are grouped by (current worker, need mix, destinations, profile) and ``m[a, v]``
+counts how many items of move class a go to worker v; an item of size s uses s of the move budget (the
+budget counts clients moved). A move is one step deep: from a *source* (a worker some waiting unit is
+eligible for but that lacks room for it) to a worker with room tonight. Forced movers are not moves
+here: they are units like waiting clients.
 
 A *useful* worker of a unit is an eligible one that accepts new clients, has intake allowance for the
 unit's size, and has room for its load now, or could after moves out of it.
@@ -33,10 +33,9 @@ from caseload.languages import primary
 from optimizer.eligibility import Eligibility, WorkerCapacity
 from optimizer.units import MAX_DAYS, Unit
 
-TIGHT_WORKERS = 5        # a unit with at most this many workers with room may call for moves
-MAX_MOVE_COLUMNS = 60_000     # the optional-move part of the model holds at most this many columns
-MOVE_CLASSES_PER_SOURCE = 12  # move classes kept per source worker (its largest groups of movable clients)
-MOVE_DESTINATIONS = 12   # destinations kept per move class (those with the most room tonight)
+MAX_MOVE_COLUMNS = 400_000     # the optional-move part of the model holds at most this many columns
+MOVE_CLASSES_PER_SOURCE = 40  # move classes kept per source worker (its largest groups of movable items)
+MOVE_DESTINATIONS = 8    # destinations kept per move class (those with the most room tonight)
 TRAVEL_SCALE = 10        # travel objective in tenths of a km
 
 
@@ -62,17 +61,23 @@ class UnitClass:
 
 @dataclass(slots=True)
 class MoveClass:
-    """Interchangeable active clients on one worker who could move to make room."""
+    """Interchangeable movable items (an active client, or an active family whole) on one worker."""
 
-    clients: list[int]
+    items: list[tuple[int, ...]]  # client indices moved together (one client, or a family's members)
     source: int
     workers: np.ndarray          # destinations
-    out_weight: int              # load units freed on the source
-    in_weight: np.ndarray        # load units taken at each destination
-    high: bool
+    out_weight: int              # load units freed on the source by one item
+    in_weight: np.ndarray        # load units one item takes at each destination
+    high: int                    # high-need members per item
+    low: int
     lang: np.ndarray             # change in preferred-language matches if moved to each destination
     needs: np.ndarray
     travel: np.ndarray           # mean change in travel, tenths of km
+
+    @property
+    def size(self) -> int:
+        """Clients moved per item: what one item uses of the move budget."""
+        return self.high + self.low
 
 
 @dataclass(slots=True)
@@ -162,8 +167,8 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
     """Per unit, the eligible workers that can take it now and those that could after moves.
 
     Returns (fits now, full now) per unit and, per worker, whether it is a move source: a worker some
-    tight unit (at most TIGHT_WORKERS workers with room for it) is eligible for; its room may be too
-    small for the unit, or too small for all the units that have only it.
+    unit is eligible for (it accepts new clients) whose room is too small for that unit, or too small
+    for all the units that could go to it.
     """
     room = cap.capacity - cap.kept_load
     accepting = cap.accepts_new
@@ -176,11 +181,12 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
         fits_now.append(e[ok & (weight <= room[e])])
         could.append(e[ok & (weight > room[e])])
     source = np.zeros(el.n_workers, dtype=bool)
-    for n in range(len(units)):
-        if len(fits_now[n]) <= TIGHT_WORKERS:
-            # a unit with few options: room on any of its workers, made by moving others, may place it
-            source[could[n]] = True
-            source[fits_now[n]] = True
+    demand = np.zeros(el.n_workers, dtype=np.int64)
+    for n, u in enumerate(units):
+        source[could[n]] = True
+        if len(fits_now[n]):
+            demand[fits_now[n]] += u.high * cap.high_weight[fits_now[n]] + u.low * cap.low_weight[fits_now[n]]
+    source |= accepting & (demand > room)
     return fits_now, could, source
 
 
@@ -231,78 +237,102 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
     return Classes(classes, move_classes, move_budget, _columns(cap, classes, move_classes, move_budget))
 
 
-def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray) -> list[MoveClass]:
-    """Active clients on source workers who could move to a worker with room tonight."""
-    if not source.any():
-        return []
-    families: dict[str, int] = {}
-    for c in el.clients:
+def movable_items(el: Eligibility) -> list[tuple[int, ...]]:
+    """What may move tonight: each active client not forced off their worker and not in a family, and
+    each family whose members are all active with one worker and none forced (it moves whole)."""
+    families: dict[str, list[int]] = {}
+    for i, c in enumerate(el.clients):
         if c.family_id:
-            families[c.family_id] = families.get(c.family_id, 0) + 1
-    room = cap.capacity - cap.kept_load
-    open_worker = cap.accepts_new & (cap.new_allowance >= 1)
-    groups: dict[tuple, list[int]] = {}
+            families.setdefault(c.family_id, []).append(i)
+    items: list[tuple[int, ...]] = []
     for i, c in enumerate(el.clients):
         j = int(el.current[i])
-        if j < 0 or el.forced[i] or not source[j] or (c.family_id and families[c.family_id] > 1):
+        if j < 0 or el.forced[i]:
             continue
-        e = el.eligible(i)
-        high = c.need_level == NeedLevel.HIGH
-        weight = cap.high_weight[e] if high else cap.low_weight[e]
-        dest = e[(e != j) & open_worker[e] & (weight <= room[e])]
+        members = families.get(c.family_id, [i]) if c.family_id else [i]
+        if members[0] != i:
+            continue  # the family is taken at its first member
+        if all(int(el.current[m]) == j and not el.forced[m] for m in members):
+            items.append(tuple(members))
+    return items
+
+
+def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray) -> list[MoveClass]:
+    """Movable items on source workers who could move to a worker with room tonight."""
+    if not source.any():
+        return []
+    room = cap.capacity - cap.kept_load
+    groups: dict[tuple, list[tuple[int, ...]]] = {}
+    for item in movable_items(el):
+        j = int(el.current[item[0]])
+        if not source[j]:
+            continue
+        e = el.eligible(item[0])
+        for m in item[1:]:
+            e = np.intersect1d(e, el.eligible(m), assume_unique=True)
+        high = sum(el.clients[m].need_level == NeedLevel.HIGH for m in item)
+        low = len(item) - high
+        weight = high * cap.high_weight[e] + low * cap.low_weight[e]
+        dest = e[(e != j) & cap.accepts_new[e] & (cap.new_allowance[e] >= len(item)) & (weight <= room[e])]
         if len(dest) == 0:
             continue
-        first = primary(c.languages[0]) if c.languages else ""
-        key = (j, bool(high), dest.tobytes(), first, c.french_service, tuple(sorted(c.needs)))
-        groups.setdefault(key, []).append(i)
+        prof = tuple(sorted((primary(el.clients[m].languages[0]) if el.clients[m].languages else "",
+                             el.clients[m].french_service, tuple(sorted(el.clients[m].needs))) for m in item))
+        key = (j, high, low, dest.tobytes(), prof)
+        groups.setdefault(key, []).append(item)
     by_source: dict[int, list[tuple]] = {}
     for key in sorted(groups, key=lambda k: groups[k][0]):
         by_source.setdefault(key[0], []).append(key)
     out = []
     total = 0
     for j in sorted(by_source):
-        # the source's largest groups first: more clients who could go, more ways to make room
-        keys = sorted(by_source[j], key=lambda k: (-len(groups[k]), groups[k][0]))[:MOVE_CLASSES_PER_SOURCE]
-        for key in keys:
-            clients = groups[key]
-            high = key[1]
-            dest = np.frombuffer(key[2], dtype=np.int32)
-            dest = dest[np.lexsort((dest, -room[dest]))[:MOVE_DESTINATIONS]]
-            dest = np.sort(dest)
+        # the source's largest groups first (more items that could go), then the heaviest
+        keys = sorted(by_source[j], key=lambda k: (-len(groups[k]), -(k[1] + k[2]), groups[k][0]))
+        for key in keys[:MOVE_CLASSES_PER_SOURCE]:
+            dest = np.frombuffer(key[3], dtype=np.int32)
+            dest = np.sort(dest[np.lexsort((dest, -room[dest]))[:MOVE_DESTINATIONS]])
             if total + len(dest) > MAX_MOVE_COLUMNS:
                 break
             total += len(dest)
-            out.append(_move_class(el, cap, clients, j, bool(high), dest))
+            out.append(_move_class(el, cap, groups[key], j, key[1], key[2], dest))
     return out
 
 
-def _move_class(el: Eligibility, cap: WorkerCapacity, clients: list[int], j: int, high: bool,
+def _move_class(el: Eligibility, cap: WorkerCapacity, items: list[tuple[int, ...]], j: int, high: int, low: int,
                 dest: np.ndarray) -> MoveClass:
-    """One move class: its clients, destinations, and the objective changes of moving one of them."""
-    p_new, q_new, _ = pair_values(el, clients[0], dest)
-    p_old, q_old, _ = pair_values(el, clients[0], np.array([j], dtype=np.int32))
+    """One move class: its items, destinations, and the objective changes of moving one of them."""
+    here = np.array([j], dtype=np.int32)
+    lang = np.zeros(len(dest), dtype=np.int64)
+    needs = np.zeros(len(dest), dtype=np.int64)
+    for m in items[0]:
+        p_new, q_new, _ = pair_values(el, m, dest)
+        p_old, q_old, _ = pair_values(el, m, here)
+        lang += p_new - p_old[0]
+        needs += q_new - q_old[0]
     travel = np.zeros(len(dest), dtype=np.float64)
-    for i in clients:
-        t_new = pair_values(el, i, dest)[2]
-        t_old = pair_values(el, i, np.array([j], dtype=np.int32))[2]
-        travel += t_new - t_old[0]
+    for item in items:
+        for m in item:
+            travel += pair_values(el, m, dest)[2] - pair_values(el, m, here)[2][0]
     return MoveClass(
-        clients=clients, source=j, workers=dest,
-        out_weight=int(cap.high_weight[j] if high else cap.low_weight[j]), high=bool(high),
-        in_weight=(cap.high_weight[dest] if high else cap.low_weight[dest]).astype(np.int64),
-        lang=p_new - p_old[0], needs=q_new - q_old[0],
-        travel=np.rint(travel / len(clients)).astype(np.int64),
+        items=items, source=j, workers=dest,
+        out_weight=int(high * cap.high_weight[j] + low * cap.low_weight[j]), high=high, low=low,
+        in_weight=(high * cap.high_weight[dest] + low * cap.low_weight[dest]).astype(np.int64),
+        lang=lang, needs=needs, travel=np.rint(travel / len(items)).astype(np.int64),
     )
 
 
 def _freeable(cap: WorkerCapacity, move_classes: list[MoveClass], budget: int, n_workers: int) -> np.ndarray:
-    """Most load units moves could free on each worker (its heaviest movable clients, up to the budget)."""
-    per_worker: dict[int, list[int]] = {}
+    """Most load units moves could free on each worker (its heaviest movable items, within the budget)."""
+    per_worker: dict[int, list[tuple[int, int]]] = {}
     for mc in move_classes:
-        per_worker.setdefault(mc.source, []).extend([mc.out_weight] * len(mc.clients))
+        per_worker.setdefault(mc.source, []).extend([(mc.out_weight, mc.size)] * len(mc.items))
     out = np.zeros(n_workers, dtype=np.int64)
-    for j, ws in per_worker.items():
-        out[j] = sum(sorted(ws, reverse=True)[:budget])
+    for j, items in per_worker.items():
+        left = budget
+        for weight, size in sorted(items, key=lambda t: -t[0] / t[1]):
+            if size <= left:
+                out[j] += weight
+                left -= size
     return out
 
 
@@ -329,11 +359,11 @@ def _columns(cap: WorkerCapacity, classes: list[UnitClass], move_classes: list[M
     for a, mc in enumerate(move_classes):
         w = mc.workers
         n = len(w)
-        upper = np.full(n, min(len(mc.clients), move_budget))
+        upper = np.full(n, min(len(mc.items), move_budget // mc.size))
         for key, value in (("is_move", np.ones(n, bool)), ("group", np.full(n, a)), ("worker", w),
                            ("source", np.full(n, mc.source)), ("weight", mc.in_weight),
-                           ("out_weight", np.full(n, mc.out_weight)), ("high", np.full(n, int(mc.high))),
-                           ("low", np.full(n, int(not mc.high))), ("upper", upper), ("lang", mc.lang),
+                           ("out_weight", np.full(n, mc.out_weight)), ("high", np.full(n, mc.high)),
+                           ("low", np.full(n, mc.low)), ("upper", upper), ("lang", mc.lang),
                            ("needs", mc.needs), ("travel", mc.travel)):
             parts[key].append(np.asarray(value))
         move_start.append(move_start[-1] + n)

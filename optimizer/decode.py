@@ -84,16 +84,18 @@ def decode(am: AssignmentModel, runner: StageRunner, state: Caseloads) -> None:
         take = int(counts.sum())
         if take == 0:
             continue
-        costs = np.zeros((len(mc.clients), len(mc.workers)), dtype=np.int64)
-        for r, i in enumerate(mc.clients):
-            costs[r] = pair_values(el, i, mc.workers)[2]
-        for i, c in zip(mc.clients, _match(costs, counts, take), strict=True):
+        costs = np.zeros((len(mc.items), len(mc.workers)), dtype=np.int64)
+        for r, item in enumerate(mc.items):
+            for i in item:
+                costs[r] += pair_values(el, i, mc.workers)[2]
+        for item, c in zip(mc.items, _match(costs, counts, take), strict=True):
             if c >= 0:
-                state.move(i, int(mc.workers[c]))
+                state.move_item(item, int(mc.workers[c]))
 
 
 def plan_columns(cl: Classes, state: Caseloads) -> np.ndarray:
-    """Column values of a plan already in ``state`` (e.g. the greedy's); units the classes lack are skipped."""
+    """Column values of a plan already in ``state``: its placed units and its moved items (those the
+    classes lack are skipped; `optimizer.solve` checks that nothing was)."""
     values = np.zeros(len(cl.columns), dtype=np.int64)
     unit_class: dict[int, int] = {}
     for k, cls in enumerate(cl.classes):
@@ -107,6 +109,17 @@ def plan_columns(cl: Classes, state: Caseloads) -> np.ndarray:
         pos = int(np.searchsorted(cls.workers, state.unit_worker[u]))
         if pos < len(cls.workers) and cls.workers[pos] == state.unit_worker[u]:
             values[cl.columns.class_start[k] + pos] += 1
+    if state.move_to:
+        item_class = {item[0]: a for a, mc in enumerate(cl.move_classes) for item in mc.items}
+        for item in state.moved_items():
+            a = item_class.get(item[0])
+            if a is None:
+                continue
+            mc = cl.move_classes[a]
+            v = state.move_to[item[0]]
+            pos = int(np.searchsorted(mc.workers, v))
+            if pos < len(mc.workers) and mc.workers[pos] == v:
+                values[cl.columns.move_start[a] + pos] += 1
     return values
 
 
@@ -136,13 +149,13 @@ def place_rounded(cl: Classes, state: Caseloads, values: np.ndarray, round_up: i
         counts = whole[c.move_start[a]:c.move_start[a + 1]]
         if not counts.any():
             continue
-        free = [i for i in mc.clients if i not in state.move_to]
-        for i, v in zip(free, np.repeat(mc.workers, counts), strict=False):
+        free = [item for item in mc.items if item[0] not in state.move_to]
+        for item, v in zip(free, np.repeat(mc.workers, counts), strict=False):
             v = int(v)
-            if (budget > 0 and state.cap.accepts_new[v] and state.client_weight(i, v) <= state.room(v)
-                    and state.allowance_left(v) >= 1):
-                state.move(i, v)
-                budget -= 1
+            if (budget >= len(item) and state.cap.accepts_new[v] and state.item_weight(item, v) <= state.room(v)
+                    and state.allowance_left(v) >= len(item)):
+                state.move_item(item, v)
+                budget -= len(item)
     for k, cls in enumerate(cl.classes):
         counts = whole[c.class_start[k]:c.class_start[k + 1]]
         if not counts.any():

@@ -18,6 +18,8 @@ distance from their home.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from caseload.domain import Status
@@ -173,3 +175,23 @@ def moved_reason(state: Caseloads, i: int, j: int) -> str:
     if took:
         return f"moved from {old} to {new} to make room for a client re-placed from another worker"
     return f"moved from {old} to {new} to make room for a client moved to {old}"
+
+
+_GROUPING = (
+    (re.compile(r"^all \d+ "), "all "),                                  # all 4 eligible workers ... -> all ...
+    (re.compile(r" \(\d+\)"), ""),                                      # ... at target (3) or ... (1)
+    (re.compile(r"the family's \d+ members"), "the family's members"),
+    (re.compile(r"^(the only [^,]+), [^,]+, "), r"\1 "),                  # the only eligible worker, W07, is ...
+    (re.compile(r"^family served by [^,]+, who cannot serve member \S+ "), "family's worker cannot serve a member "),
+    (re.compile(r"^family served by [^,]+, who "), "family's worker "),
+    (re.compile(r"^family served by \S+$"), "family's worker"),
+    (re.compile(r"although \d+ eligible"), "although eligible"),
+)
+
+
+def reason_group(reason: str) -> str:
+    """The rule behind a waiting reason, without its counts and ids: what the summary counts by, so that
+    "all 3 eligible workers are at target" and "all 5 ..." are one line a coordinator can act on."""
+    for pattern, replacement in _GROUPING:
+        reason = pattern.sub(replacement, reason)
+    return reason

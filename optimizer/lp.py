@@ -69,7 +69,7 @@ def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool,
     cols.append(idx)
     vals.append(np.ones(n))
     units = np.array([len(k.units) for k in cl.classes], float) if supply is None else supply.astype(float)
-    rhs.append(np.concatenate([units, np.array([len(a.clients) for a in cl.move_classes], float)]))
+    rhs.append(np.concatenate([units, np.array([len(a.items) for a in cl.move_classes], float)]))
     base = n_classes + len(cl.move_classes)
     n_workers = len(cap.capacity)
     moving = np.nonzero(c.is_move)[0]
@@ -83,9 +83,9 @@ def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool,
     vals.append(c.size.astype(float))
     rhs.append(np.minimum(cap.new_allowance, NO_LIMIT).astype(float))
     base += n_workers
-    rows.append(np.full(len(moving), base))  # move budget
+    rows.append(np.full(len(moving), base))  # move budget (clients moved: an item's size)
     cols.append(moving)
-    vals.append(np.ones(len(moving)))
+    vals.append(c.size[moving].astype(float))
     rhs.append(np.array([float(cl.move_budget)]))
     base += 1
     order = np.argsort(c.worker, kind="stable")
@@ -145,14 +145,19 @@ by the time limit, its ``objective`` is still a proven bound (from the duals).
     current = np.zeros(0, dtype=np.int64)
     entering = np.unique(start[usable[start]]).astype(np.int64)
     reduced = np.zeros(n)
+    last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     for _ in range(MAX_ROUNDS):
         _add_columns(highs, matrix, objective, upper, entering)
         current = np.concatenate([current, entering])
         highs.setOptionValue("time_limit", max(1.0, deadline - time.monotonic()))
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return Relaxation(False, False, float("inf"), np.zeros(n), np.full(n, np.inf))
-        duals = np.asarray(highs.getSolution().row_dual)
+            if last is None:
+                return Relaxation(False, False, float("inf"), np.zeros(n), np.full(n, np.inf))
+            break  # out of time: the last optimal round still gives a guide and a proven bound
+        solution = highs.getSolution()
+        duals = np.asarray(solution.row_dual)
+        last = (current.copy(), np.asarray(solution.col_value).copy(), duals)
         reduced = objective - matrix.T @ duals
         inside = np.zeros(n, dtype=bool)
         inside[current] = True
@@ -160,8 +165,11 @@ by the time limit, its ``objective`` is still a proven bound (from the duals).
         if not len(entering) or time.monotonic() > deadline:
             break
         entering = entering[np.argsort(reduced[entering], kind="stable")[:ADD_PER_ROUND]]
+    assert last is not None
+    in_model, col_values, duals = last
     values = np.zeros(n)
-    values[current] = np.asarray(highs.getSolution().col_value)
+    values[in_model] = col_values
+    reduced = objective - matrix.T @ duals
     # Any duals give a bound (weak duality with column bounds): placements <= -(b.y + sum min(0, rc) u).
     # Once every column prices out this is the LP optimum; before that it is still a proven bound.
     y = np.minimum(duals, 0.0)  # sign-feasible duals for <= rows (HiGHS' are, up to tolerance)

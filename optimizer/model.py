@@ -53,10 +53,12 @@ def _by(keys: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def build_model(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None = None,
-                supply: np.ndarray | None = None) -> AssignmentModel:
+                supply: np.ndarray | None = None, move_supply: np.ndarray | None = None,
+                move_budget: int | None = None) -> AssignmentModel:
     """CP-SAT variables for the selected columns (all when None), the hard rules, and the objectives.
 
-    ``supply`` (units per class) overrides the classes' sizes, for a neighbourhood of a larger plan.
+    ``supply`` (units per class), ``move_supply`` (items per move class) and ``move_budget`` override
+    the classes' own figures, for a neighbourhood of a larger plan.
     """
     c = cl.columns
     cols = np.arange(len(c)) if selected is None else np.unique(selected)
@@ -73,14 +75,16 @@ def build_model(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None = 
     for k, pos in enumerate(_by(np.where(is_move, -1, c.group[cols]), len(cl.classes))):
         if len(pos):
             model.add(cp_model.LinearExpr.sum([var[p] for p in pos]) <= int(units[k]))
+    items = (np.array([len(a.items) for a in cl.move_classes], dtype=np.int64) if move_supply is None
+             else move_supply)
     for a, pos in enumerate(_by(np.where(is_move, c.group[cols], -1), len(cl.move_classes))):
         if len(pos):
-            model.add(cp_model.LinearExpr.sum([var[p] for p in pos]) <= len(cl.move_classes[a].clients))
+            model.add(cp_model.LinearExpr.sum([var[p] for p in pos]) <= int(items[a]))
     inflow = _by(c.worker[cols], n_workers)
     outflow = _by(np.where(is_move, c.source[cols], -1), n_workers)
     rule_capacity(am, cap, inflow, outflow)
     rule_max_new_per_week(am, cap, inflow)
-    rule_max_moves_share(am, np.nonzero(is_move)[0])
+    rule_max_moves_share(am, np.nonzero(is_move)[0], cl.move_budget if move_budget is None else move_budget)
     knapsack_hull_cuts(am, cap, inflow, outflow)
     _objectives(am, cap, inflow, outflow)
     return am
@@ -110,10 +114,13 @@ def rule_max_new_per_week(am: AssignmentModel, cap: WorkerCapacity, inflow: list
                          <= int(cap.new_allowance[j]))
 
 
-def rule_max_moves_share(am: AssignmentModel, move_positions: np.ndarray) -> None:
-    """At most floor(max_moves_share x active clients) optional moves (forced moves are not counted)."""
+def rule_max_moves_share(am: AssignmentModel, move_positions: np.ndarray, budget: int) -> None:
+    """At most floor(max_moves_share x active clients) clients moved optionally (a family moved whole
+    counts each member; forced moves are not counted)."""
     if len(move_positions):
-        am.model.add(cp_model.LinearExpr.sum([am.var[p] for p in move_positions]) <= am.cl.move_budget)
+        size = am.cl.columns.size[am.cols[move_positions]]
+        am.model.add(cp_model.LinearExpr.weighted_sum([am.var[p] for p in move_positions],
+                                                      [int(s) for s in size]) <= budget)
 
 
 def knapsack_hull_cuts(am: AssignmentModel, cap: WorkerCapacity, inflow: list, outflow: list) -> None:
@@ -162,7 +169,8 @@ def _objectives(am: AssignmentModel, cap: WorkerCapacity, inflow: list, outflow:
     am.objectives["priority_and_wait"] = ("max", cp_model.LinearExpr.weighted_sum(
         [g for g, _ in gains], [w for _, w in gains]))
     if len(moves):
-        am.objectives["moves"] = ("min", cp_model.LinearExpr.sum([am.var[p] for p in moves]))
+        am.objectives["moves"] = ("min", cp_model.LinearExpr.weighted_sum(
+            [am.var[p] for p in moves], [int(s) for s in c.size[cols[moves]]]))
 
     def weighted(values: np.ndarray) -> cp_model.LinearExprT:
         pos = np.nonzero(values[cols])[0]

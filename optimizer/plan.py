@@ -14,7 +14,7 @@ import numpy as np
 
 from caseload.domain import Agency, Assignment, Decision, NeedLevel, Status
 from optimizer.caseloads import Caseloads
-from optimizer.explain import forced_reason, moved_reason, waiting_reason
+from optimizer.explain import forced_reason, moved_reason, reason_group, waiting_reason
 
 
 @dataclass(slots=True)
@@ -125,8 +125,9 @@ def make_plan(agency: Agency, state: Caseloads, extra: dict[str, Any], gains: di
                    for i in unit.members if el.clients[i].status == Status.ACTIVE)
     waiting = [a for a in assignments if a.decision == Decision.WAITING]
     by_reason: dict[str, int] = {}
-    for a in waiting:
-        by_reason[a.reason] = by_reason.get(a.reason, 0) + 1
+    for a in waiting:  # by rule: counts and ids are in each client's own reason in assignments.csv
+        group = reason_group(a.reason or "")
+        by_reason[group] = by_reason.get(group, 0) + 1
     workers = worker_rows(agency, state, assignments)
     bound = extra.pop("placement_bound", None)
     placements = placed + replaced

@@ -24,12 +24,13 @@ def undo_idle_moves(state: Caseloads) -> int:
     while changed:
         changed = False
         incoming = state.moved_in()
-        for i in sorted(state.move_to):
-            source = int(state.el.current[i])
+        for item in state.moved_items():
+            source = int(state.el.current[item[0]])
             if state.received[source] > 0 or incoming[source] > 0:
                 continue
-            state.unmove(i)
-            undone += 1
+            for i in item:
+                state.unmove(i)
+            undone += len(item)
             changed = True
     return undone
 
@@ -38,11 +39,12 @@ def undo_unneeded_moves(state: Caseloads) -> int:
     """Objective (2), after the fact: undo every optional move whose client fits back with their worker
     (the room it made was not all used). Placements are untouched; returns how many were undone."""
     undone = 0
-    for i in sorted(state.move_to):
-        source = int(state.el.current[i])
-        if state.client_weight(i, source) <= state.room(source):
-            state.unmove(i)
-            undone += 1
+    for item in state.moved_items():
+        source = int(state.el.current[item[0]])
+        if state.item_weight(item, source) <= state.room(source):
+            for i in item:
+                state.unmove(i)
+            undone += len(item)
     return undone
 
 

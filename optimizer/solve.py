@@ -1,20 +1,23 @@
 """`assign`: tonight's plan from the CP-SAT model, with a proven bound on placements.
 
-Pipeline: eligibility (vectorised per-pair rules) -> units (families whole) -> the greedy plan (hint and
-floor) -> classes of interchangeable units and the model's columns -> CP-SAT stages -> counts decoded
-into named clients -> polishing -> assignments with reasons and the summary.
+Pipeline: eligibility (vectorised per-pair rules) -> units (families whole) -> the greedy plan (a floor)
+-> classes of interchangeable units and movable items, and the model's columns -> the LP relaxation
+(HiGHS, column generation, moves included): the proven bound, and a starting plan by LP diving and the
+make-room pass -> large-neighbourhood search with CP-SAT over a few workers at a time, moves included
+(`optimizer.neighbourhoods`) -> the later stages of the lexicographic objective (`optimizer.stages`)
+-> counts decoded into named clients -> polishing -> assignments with reasons and the summary.
 
-Two paths, by the size of the complete model (its number of columns):
+Why a neighbourhood search first: one CP-SAT search over the complete placement model stalls even on a
+1,000-client agency (the LP relaxation lets fractions of clients move to free just the room needed),
+while models over a handful of workers are solved to optimality in milliseconds.
+
+Two paths for the later stages, by the size of the complete model (its number of columns):
 
 - small (at most EXACT_COLUMNS): CP-SAT gets the complete model, optional moves included, and runs the
-  seven lexicographic stages (`optimizer.stages`). The placement bound is CP-SAT's stage-1 best bound.
-- large: HiGHS solves the LP relaxation of the complete model (moves included); its optimum, rounded
-  down, is the placement bound. CP-SAT then runs stage 1 on an LP-guided restriction without move
-  variables (`optimizer.lp`), from an LP-diving start, as one CP-SAT model or, when even the
-  restriction is large, neighbourhood by neighbourhood (`optimizer.neighbourhoods`);
-  `optimizer.moves.make_room` adds placements by optional moves; and the
-  later stages run on the same restriction with those moves fixed (so the "moves" stage is the
-  make-room pass, which uses the fewest moves per placed unit).
+  seven lexicographic stages from the search's plan, placements held at least at its count. The
+  placement bound is the smaller of CP-SAT's stage-1 bound and the LP's.
+- large: the later stages run on an LP-guided restriction with tonight's moves fixed; the bound is the
+  LP relaxation's (rounded down).
 
 Both paths end with the polishing passes (`optimizer.polish`, `optimizer.moves`), which only add
 placements or undo moves that made room nobody used, and with the greedy floor: a plan never places
@@ -40,7 +43,7 @@ from optimizer.greedy import greedy_fill
 from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
 from optimizer.model import build_model
 from optimizer.moves import make_room
-from optimizer.neighbourhoods import improve
+from optimizer.neighbourhoods import SearchLog, improve
 from optimizer.plan import Plan, make_plan
 from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
 from optimizer.stages import STAGE_SHARE, StageResult, StageRunner
@@ -52,11 +55,14 @@ log = logging.getLogger("caseload.optimizer")
 DECODE_RESERVE = 0.08  # share of the time budget kept for decoding and writing reasons, plus
 RESERVE_PER_CLIENT_S = 1.5e-4  # this per client (measured ~8 s to name and explain 50,000 clients)
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
-DIVE_ROUNDS = 8          # LP diving rounds for the first stage's starting plan (measured: 2,675 placements
-                         # after 8 rounds vs 2,593 rounding once, 50,000 clients; under a second)
-FIRST_STAGE_SHARE = 0.6  # on a large agency, placements (the first stage) get this share of the time left
-WHOLE_FIRST_STAGE_COLUMNS = 8000  # above this, stage 1 is region by region (`optimizer.neighbourhoods`)
-EXACT_COLUMNS = 2500  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
+DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,675 placements after 8
+                         # rounds vs 2,593 rounding once, 50,000 clients; under a second)
+LP_MOVES_SHARE = 0.35    # CP-SAT on the unit columns and the moves the LP suggests gets this share of the time
+LP_MOVES_REDUCED_COST = 0.05  # a move column joins that model if the LP uses it or its reduced cost is below this
+SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
+SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second of search budget (measured
+                         # ~0.15 on an idle 2-core machine, model building included)
+EXACT_COLUMNS = 3000  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
 
 def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, num_workers: int = 2,
@@ -82,13 +88,34 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         return max(0.5, budget - reserve - (time.monotonic() - start))
 
     solver = {"seed": seed, "num_workers": num_workers, "progress": say}
+    lp: Relaxation | None = None
+    if len(cl.columns):
+        say("bounding placements (LP relaxation)")
+        lp = lp_relaxation(cl, cap, time_limit_s=left() * LP_SHARE)
+    say("a first plan (LP rounding)")
+    state = _start(el, cap, units, order, cl, greedy, lp, left)
+
+    if lp is not None and lp.solved and 0 < len(cl.columns) <= EXACT_COLUMNS:
+        # measured on a 6,000-client agency: this model is too large to help there (545 placements with
+        # it, 554 giving its time to the neighbourhood search)
+        say("placements with the moves the LP suggests")
+        state = _lp_moves_stage(el, cap, units, cl, state, lp, left() * LP_MOVES_SHARE, solver)
+
+    say("improving placements, a few workers at a time")
+    search = SearchLog()
+    if len(cl.columns):
+        seconds = left() * SEARCH_SHARE
+        improve(state, cl, np.arange(len(cl.columns)), deadline=time.monotonic() + seconds,
+                deterministic_budget=seconds * SEARCH_DETERMINISTIC_PER_SECOND, seed=seed, log=search)
+    undo_idle_moves(state)
+    undo_unneeded_moves(state)
+    fill(state, order)
+
     if len(cl.columns) <= EXACT_COLUMNS:
-        state, results, model_info = _small(el, cap, units, cl, greedy, left, solver)
-        lp = lp_relaxation(cl, cap, time_limit_s=max(1.0, left())) if len(cl.columns) else None
+        state, results, model_info = _small(el, cap, units, cl, state, left, solver)
     else:
-        say("solving the LP relaxation")
-        guide = lp_relaxation(cl, cap, moves=False, time_limit_s=left() * LP_SHARE)
-        state, results, model_info, lp = _large(el, cap, units, order, cl, greedy, guide, left, solver)
+        state, results, model_info = _large(el, cap, units, cl, state, lp, left, solver)
+    model_info["search"] = search.as_dict()
 
     say("naming clients")
     undo_idle_moves(state)
@@ -101,13 +128,14 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         note = "the solver's plan placed fewer clients than the greedy one: the greedy plan is used"
         state = greedy
         fill(state, order)
-    first = results[0] if results else None
+    first = results[0] if results and results[0].name == "placements" else None
     weights = tier_weights(units)
     gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
     exact = model_info["exact"]
+    bound = _bound(exact, first, lp, state.placed_count(), len(cl.columns))
     extra = {
-        "status": first.status if first is not None else "OPTIMAL",
-        "placement_bound": _bound(exact, first, lp, state.placed_count()),
+        "status": _status(first, bound, state.placed_count()),
+        "placement_bound": bound,
         "bound_source": _bound_source(exact, lp),
         "seed": seed,
         "time_limit_s": budget,
@@ -125,108 +153,122 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     return plan
 
 
+def _status(first: StageResult | None, bound: int | None, placed: int) -> str:
+    """OPTIMAL when the placements meet a proven bound, else CP-SAT's stage-1 status, else FEASIBLE."""
+    if bound is not None and placed >= bound:
+        return "OPTIMAL"
+    if first is not None and first.status in ("OPTIMAL", "FEASIBLE"):
+        return "FEASIBLE"
+    return "FEASIBLE"
+
+
+def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], cl: Classes,
+           greedy: Caseloads, lp: Relaxation | None, left: Callable[[], float]) -> Caseloads:
+    """The better of the greedy plan and LP diving (moves from the LP's whole part, then the make-room
+    pass); a copy, so the greedy plan stays the floor."""
+    best = _copy(greedy, el, cap, units)
+    make_room(best, order, cl.move_budget, _allowed(cl))
+    fill(best, order)
+    if lp is None or not lp.solved:
+        return best
+    plan = Caseloads(el, cap, units)
+    dive(cl, cap, plan, lp, order, rounds=DIVE_ROUNDS, deadline=time.monotonic() + left() * LP_SHARE, fill=fill)
+    make_room(plan, order, cl.move_budget, _allowed(cl))
+    undo_idle_moves(plan)
+    undo_unneeded_moves(plan)
+    fill(plan, order)
+    return plan if plan.placed_count() > best.placed_count() else best
+
+
+def _lp_moves_stage(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
+                    lp: Relaxation, seconds: float, solver: dict) -> Caseloads:
+    """CP-SAT's placement stage over the LP-guided columns with only the moves the LP uses or nearly
+    would (measured on a 1,000-client agency: 89 placements in 10 s where the complete model reaches 85;
+    the moves are few, so the model is small), from ``plan``, never placing fewer."""
+    c = cl.columns
+    columns = plan_columns(cl, plan)
+    whole = _expressible(cl, plan, columns)  # else the hint is partial and CP-SAT repairs it
+    near = (lp.values > 1e-6) | (lp.reduced_cost < LP_MOVES_REDUCED_COST)
+    selected = np.nonzero(~c.is_move | (c.is_move & near) | (columns > 0))[0]
+    am = build_model(cl, cap, selected)
+    runner = StageRunner(am, cap, time_limit_s=seconds, **solver)
+    if whole:
+        runner.require("placements", plan.placed_count())
+    runner.run(encode(am, columns), only=("placements",))
+    if runner.values is None or not runner.results or runner.results[0].value is None:
+        return plan
+    state = Caseloads(el, cap, units)
+    decode(am, runner, state)
+    return state if state.placed_count() >= plan.placed_count() else plan
+
+
+def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Unit]) -> Caseloads:
+    out = Caseloads(el, cap, units)
+    for item in state.moved_items():
+        out.move_item(item, state.move_to[item[0]])
+    for u in np.nonzero(state.unit_worker >= 0)[0]:
+        out.place(int(u), int(state.unit_worker[u]))
+    return out
+
+
 def _allowed(cl: Classes) -> dict[int, np.ndarray]:
     """Per unit, the workers the model has columns for."""
     return {u: cls.workers for cls in cl.classes for u in cls.units}
 
 
-def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, greedy: Caseloads,
+def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
            left: Callable[[], float], solver: dict) -> tuple[Caseloads, list[StageResult], dict]:
-    """The complete model, moves included, all seven stages."""
+    """The complete model, moves included, all seven stages from the search's plan (placements held at
+    least at its count, so CP-SAT's stage 1 can only add to it and prove its bound)."""
     am = build_model(cl, cap)
     runner = StageRunner(am, cap, time_limit_s=left(), **solver)
-    runner.run(encode(am, plan_columns(cl, greedy)))
+    columns = plan_columns(cl, plan)
+    if _expressible(cl, plan, columns):
+        runner.require("placements", plan.placed_count())
+        runner.run(encode(am, columns))
+    else:
+        runner.run(None)
     state = Caseloads(el, cap, units)
-    if runner.values is not None:
-        decode(am, runner, state)
+    if runner.values is None or not any(r.value is not None for r in runner.results):
+        return plan, runner.results, {"exact": True, "columns_in_cp_sat": len(am.cols)}
+    decode(am, runner, state)
+    if state.placed_count() < plan.placed_count():
+        state = plan
     return state, runner.results, {"exact": True, "columns_in_cp_sat": len(am.cols)}
 
 
-def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], cl: Classes,
-           greedy: Caseloads, guide: Relaxation, left: Callable[[], float],
-           solver: dict) -> tuple[Caseloads, list[StageResult], dict, Relaxation]:
-    """The large-agency path (see the module docstring).
+def _expressible(cl: Classes, plan: Caseloads, columns: np.ndarray) -> bool:
+    """Whether the model's columns hold the plan whole: its placements and its moves."""
+    placed = int(columns[~cl.columns.is_move] @ cl.columns.size[~cl.columns.is_move])
+    moved = int(columns[cl.columns.is_move] @ cl.columns.size[cl.columns.is_move])
+    return placed == plan.placed_count() and moved == len(plan.move_to)
 
-    ``guide`` is the LP relaxation without moves: the first-stage model has no move variables, and
-    columns chosen from a relaxation that may move clients point at the wrong workers (measured:
-    restricted model's own bound 542 instead of 554 on a 6,000-client agency). The relaxation with
-    moves gives the proven bound and a second starting plan: LP diving from each relaxation (then the
-    make-room pass) gives two plans, the better one (its moves fixed) starts the first stage.
-    """
+
+def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
+           lp: Relaxation | None, left: Callable[[], float],
+           solver: dict) -> tuple[Caseloads, list[StageResult], dict]:
+    """The later stages on an LP-guided restriction with tonight's moves fixed (the model sees the loads
+    and intake they leave); placements held at the plan's count."""
     c = cl.columns
-    say = solver["progress"]
-    allowed = _allowed(cl)
-    keep = np.nonzero(plan_columns(cl, greedy))[0]
-    chosen = choose_columns(cl, guide, keep) if guide.solved else keep
-    chosen = chosen[~c.is_move[chosen]]
-    say("bounding placements (LP relaxation with moves)")
-    lp = guide
-    if guide.solved:
-        start_columns = np.unique(np.concatenate([np.nonzero(guide.values > 1e-6)[0], chosen]))
-        lp = lp_relaxation(cl, cap, start=start_columns, time_limit_s=left() * LP_SHARE)
-
-    say("rounding the LP relaxations")
-    start = greedy
-    for relaxation in (guide, lp):
-        if not relaxation.solved:
-            continue
-        plan = Caseloads(el, cap, units)
-        dive(cl, cap, plan, relaxation, order, rounds=DIVE_ROUNDS,
-             deadline=time.monotonic() + left() * LP_SHARE, fill=fill)
-        make_room(plan, order, cl.move_budget, allowed)
-        undo_idle_moves(plan)
-        undo_unneeded_moves(plan)
-        fill(plan, order)
-        if plan.placed_count() > start.placed_count():
-            start = plan
-
-    # the first stage without move variables: the start's moves are fixed, CP-SAT places units
-    moved = dict(start.move_to)
+    moved = dict(plan.move_to)
     fixed = _after_moves(cap, el, moved)
-    start_columns = plan_columns(cl, start)
-    chosen = np.union1d(chosen, np.nonzero(start_columns)[0])
-    stage_start = time.monotonic()
-    if len(chosen) <= WHOLE_FIRST_STAGE_COLUMNS:
-        am = build_model(cl, fixed, chosen)
-        runner = StageRunner(am, fixed, time_limit_s=left() * FIRST_STAGE_SHARE, **solver)
-        runner.run(encode(am, start_columns), only=("placements",))
-        state = _with_moves(el, cap, units, moved)
-        if runner.values is not None:
-            decode(am, runner, state)
-        results = list(runner.results)
-    else:
-        say("stage 1: placements, region by region")
-        state = _with_moves(el, cap, units, moved)
-        for u in np.nonzero(start.unit_worker >= 0)[0]:
-            state.place(int(u), int(start.unit_worker[u]))
-        improve(state, cl, chosen, deadline=time.monotonic() + left() * FIRST_STAGE_SHARE, seed=solver["seed"],
-                num_workers=solver["num_workers"], fixed=fixed)
-        results = [StageResult("placements", "FEASIBLE", state.placed_count(), None,
-                               time.monotonic() - stage_start)]
-    fill(state, order)
-    if state.placed_count() < start.placed_count():
-        state = start
-    make_room(state, order, cl.move_budget, allowed)
-    undo_idle_moves(state)
-    undo_unneeded_moves(state)
-    fill(state, order)
-
-    # later stages with tonight's moves fixed: the model sees the loads and intake they leave
-    moved = dict(state.move_to)
-    fixed = _after_moves(cap, el, moved)
-    placed_columns = plan_columns(cl, state)
-    chosen = np.union1d(chosen, np.nonzero(placed_columns)[0])
-    am2 = build_model(cl, fixed, chosen)
-    runner2 = StageRunner(am2, fixed, time_limit_s=left(), **solver)
-    runner2.require("placements", int(placed_columns[chosen] @ c.size[chosen]))
-    runner2.run(encode(am2, placed_columns), only=tuple(n for n in STAGE_SHARE if n not in ("placements", "moves")))
-    results.extend(runner2.results)
-    if runner2.values is not None and any(r.value is not None for r in runner2.results):
+    placed_columns = plan_columns(cl, plan)
+    keep = np.nonzero(placed_columns)[0]
+    chosen = choose_columns(cl, lp, keep) if lp is not None and lp.solved else keep
+    chosen = np.union1d(chosen[~c.is_move[chosen]], keep[~c.is_move[keep]])
+    am = build_model(cl, fixed, chosen)
+    runner = StageRunner(am, fixed, time_limit_s=left(), **solver)
+    runner.require("placements", int(placed_columns[chosen] @ c.size[chosen]))
+    runner.run(encode(am, placed_columns), only=tuple(n for n in STAGE_SHARE if n not in ("placements", "moves")))
+    state = plan
+    if runner.values is not None and any(r.value is not None for r in runner.results):
         final = _with_moves(el, cap, units, moved)
-        decode(am2, runner2, final)
-        state = final
+        decode(am, runner, final)
+        if final.placed_count() >= plan.placed_count():
+            state = final
+    results = [StageResult("placements", "FEASIBLE", plan.placed_count(), None, 0.0), *runner.results]
     return state, results, {"exact": False, "columns_in_cp_sat": len(chosen),
-                            "lp_converged": lp.converged}, lp
+                            "lp_converged": bool(lp is not None and lp.converged)}
 
 
 def _with_moves(el: Eligibility, cap: WorkerCapacity, units: list[Unit], moved: dict[int, int]) -> Caseloads:
@@ -249,22 +291,21 @@ def _after_moves(cap: WorkerCapacity, el: Eligibility, moved: dict[int, int]) ->
     return replace(cap, kept_load=kept, new_allowance=allowance)
 
 
-def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed: int) -> int | None:
+def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed: int, n_columns: int) -> int | None:
     """Proven upper bound on placements: the smaller of CP-SAT's stage-1 bound on the complete model and
     the LP relaxation's (both proven; either may be the tighter one).
 
-    When the complete model's placement objective is constant (no column at all) nothing can be
-    placed beyond what the plan holds, so the bound is the plan's count.
+    With no column at all nothing can be placed beyond what the plan holds, so the bound is the plan's
+    count.
     """
+    if n_columns == 0:
+        return placed
     bounds = []
-    if exact:
-        if first is None or first.name != "placements":
-            return placed
-        if first.bound is not None:
-            bounds.append(int(math.floor(first.bound + 1e-6)))
+    if exact and first is not None and first.bound is not None:
+        bounds.append(int(math.floor(first.bound + 1e-6)))
     if lp is not None and lp.solved:
         bounds.append(int(math.floor(lp.objective + 1e-6)))
-    return min(bounds) if bounds else None
+    return max(placed, min(bounds)) if bounds else None
 
 
 def _bound_source(exact: bool, lp: Relaxation | None) -> str:

@@ -191,3 +191,26 @@ def test_rule_max_moves_share(solve):
     assert len(moved) == 1 and moved[0].worker_id == "W2"
     assert moved[0].reason == "moved from W1 to W2 to make room for a waiting client"
 
+
+
+def _family_move_case(share: float):
+    """W1 (the only Tigrinya speaker) is full of one English-speaking family of two high-need clients
+    and low-need clients who speak only Tigrinya: the family alone can make room, moved whole to W2."""
+    family = [active(f"F{n}", "W1", need_level=NeedLevel.HIGH, family_id="FAM") for n in range(2)]
+    others = [active(f"A{n}", "W1", languages=("ti",)) for n in range(43)]  # 43/50 + 2/15: room for no one
+    waiting = [client("T1", languages=("ti",)), client("T2", languages=("ti",))]
+    workers = [worker("W1", languages=("ti", "en")), worker("W2", languages=("en",))]
+    return agency(family + others + waiting, workers, max_moves_share=share)
+
+
+def test_rule_max_moves_share_counts_a_family_moved_whole(solve):
+    # 45 active clients: floor(0.03 * 45) = 1 move allowed, too few for the family of two
+    plan = solve(_family_move_case(0.03))
+    assert {decision(plan, c).decision for c in ("T1", "T2")} == {Decision.WAITING}
+    assert plan.summary["moved"] == 0
+    # floor(0.05 * 45) = 2: the family moves whole, and both waiting clients are placed with W1
+    plan = solve(_family_move_case(0.05))
+    assert {decision(plan, c).worker_id for c in ("T1", "T2")} == {"W1"}
+    assert {decision(plan, c).worker_id for c in ("F0", "F1")} == {"W2"}
+    assert {decision(plan, c).decision for c in ("F0", "F1")} == {Decision.MOVED}
+    assert plan.summary["moved"] == 2

@@ -59,3 +59,14 @@ def test_greedy_takes_referral_order_and_first_worker_with_room():
     plan = greedy_assign(agency(clients, [worker("W1"), worker("W2")]))
     placed = {a.client_id: a.worker_id for a in plan.assignments}
     assert placed["EARLY"] == "W1" and placed["LATE"] == "W2"
+
+
+def test_waiting_by_reason_counts_by_rule_without_counts_or_ids():
+    from optimizer.explain import reason_group
+
+    alike = ["all 3 eligible workers are at target (no room for a high-need client)",
+             "all 5 eligible workers are at target (no room for a high-need client)"]
+    assert {reason_group(r) for r in alike} == {"all eligible workers are at target (no room for a high-need client)"}
+    assert reason_group("the only eligible worker, W07, is at target (no room for a low-need client)") == (
+        "the only eligible worker is at target (no room for a low-need client)")
+    assert reason_group("no worker speaks ti") == "no worker speaks ti"  # the rule itself is kept
