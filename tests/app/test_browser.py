@@ -147,29 +147,116 @@ def set_number(page, label: str, value: str) -> None:
     settle(page)
 
 
-def edit_first_cell(page, column: int, text: str) -> None:
-    """Type into row 1 of the workers table. The grid is a canvas: click along the first row until the
-    grid's accessible mirror reports the wanted cell selected, open its editor with a double click, type
-    over the value and check the mirror shows the new text."""
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    box = grid.bounding_box()
-    selected = grid.locator('[aria-selected="true"]')
+# The workers table is a glide-data-grid: a canvas, with an accessible mirror (a hidden table whose cells
+# say which one is selected and what each shows) and an overlay editor (an input in Streamlit's portal).
+SELECTED_CELL = """(previous) => {
+    const cell = document.querySelector('[data-testid="stDataFrame"] td[aria-selected="true"]');
+    return cell !== null && cell.id !== previous ? cell.id : null;
+}"""
+CELL_EDITOR = '#portal [id^="gdg-overlay"] input, #portal [id^="gdg-overlay"] textarea'
+SAME_TEXT = """(text, want) => {
+    text = text.trim();
+    if (text === want) return true;
+    const number = Number(text.replace(/,/g, ''));  // a number may be shown formatted: 1.50, 1,500
+    return text !== '' && want !== '' && !isNaN(number) && Math.abs(number - Number(want)) < 1e-9;
+}"""
+EDITOR_HOLDS = f"""([selector, want]) => {{
+    const editor = document.querySelector(selector);
+    return editor !== null && ({SAME_TEXT})(editor.value, want);
+}}"""
+CELL_SHOWS = f"""([id, want]) => {{
+    const cell = document.getElementById(id);
+    return cell !== null && ({SAME_TEXT})(cell.innerText, want);
+}}"""
+EDIT_ATTEMPTS = 4
+EDIT_STEP_TIMEOUT_MS = 15_000
+
+
+def playwright_timeout() -> type[Exception]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    return PlaywrightTimeout
+
+
+def selected_cell(page, previous: str | None = None, timeout_ms: int = 1_000) -> str | None:
+    """The id of the grid's selected cell (`glide-cell-<column>-<row>`) once it is not `previous`; None if
+    that does not happen in time. The answer is read again until it holds still for 300 ms."""
+    try:
+        current = page.wait_for_function(SELECTED_CELL, arg=previous, timeout=timeout_ms, polling=50).json_value()
+    except playwright_timeout():
+        return None
+    for _ in range(20):
+        page.wait_for_timeout(300)
+        again = page.evaluate(SELECTED_CELL, None)
+        if again == current:
+            break
+        current = again
+    return current
+
+
+def cell_position(cell_id: str | None) -> tuple[int, int] | None:
+    """(column, row) of a mirror cell's id, or None."""
+    parts = (cell_id or "").split("-")
+    return (int(parts[2]), int(parts[3])) if len(parts) == 4 and parts[0] == "glide" else None
+
+
+def select_in_first_row(page, column: int) -> None:
+    """Select row 1's cell in `column`: click along the first row until the mirror reports a cell of that
+    row selected, then step to the column with the arrow keys, reading the mirror after each key."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
     y = box["y"] + 35 + 17  # header and rows are 35 px high: the middle of the first row
     for dx in range(20, int(box["width"]), 10):
         page.mouse.click(box["x"] + dx, y)
-        page.wait_for_timeout(100)
-        if selected.count() and selected.first.get_attribute("id") == f"glide-cell-{column}-0":
+        position = cell_position(selected_cell(page))
+        if position is not None and position[1] == 0:
             break
     else:
-        raise AssertionError(f"could not select column {column} of the workers table")
-    page.mouse.dblclick(box["x"] + dx, y)
-    page.wait_for_timeout(300)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-    cell = grid.locator(f"#glide-cell-{column}-0")
-    page.wait_for_function("([el, want]) => el.innerText.trim() === want", arg=[cell.element_handle(), text],
-                           timeout=10_000)
+        raise AssertionError("could not select a cell in the first row of the workers table")
+    for _ in range(50):
+        if position[0] == column:
+            return
+        page.keyboard.press("ArrowRight" if position[0] < column else "ArrowLeft")
+        moved = cell_position(selected_cell(page, f"glide-cell-{position[0]}-0", EDIT_STEP_TIMEOUT_MS))
+        if moved is None or moved[1] != 0:
+            raise AssertionError(f"an arrow key did not move along row 1 of the workers table ({moved})")
+        position = moved
+    raise AssertionError(f"could not reach column {column} of the workers table")
+
+
+def edit_first_cell(page, column: int, text: str) -> None:
+    """Type into row 1 of the workers table and check that the grid took the value.
+
+    On a loaded machine the grid's editor can open well after the key or double click that asks for it,
+    and keys typed before then are lost or added to the old value. So each step waits for what it needs:
+    the app idle, the cell selected, its editor open on its current value, the editor holding the new
+    text; then the grid must show the value (a number may be shown formatted). The whole edit is tried
+    again if a step does not happen in time."""
+    cell_id = f"glide-cell-{column}-0"
+    editor = page.locator(CELL_EDITOR).first
+    problem = ""
+    for attempt in range(1, EDIT_ATTEMPTS + 1):
+        settle(page)
+        if page.evaluate(CELL_SHOWS, [cell_id, text]):
+            return
+        try:
+            select_in_first_row(page, column)
+            before = page.locator(f"#{cell_id}").inner_text().strip()
+            page.keyboard.press("Enter")  # opens the selected cell's editor
+            editor.wait_for(state="visible", timeout=EDIT_STEP_TIMEOUT_MS)
+            page.wait_for_function(EDITOR_HOLDS, arg=[CELL_EDITOR, before], timeout=EDIT_STEP_TIMEOUT_MS)
+            editor.fill(text)
+            page.wait_for_function(EDITOR_HOLDS, arg=[CELL_EDITOR, text], timeout=EDIT_STEP_TIMEOUT_MS)
+            editor.press("Enter")  # commits the value
+            page.wait_for_function(CELL_SHOWS, arg=[cell_id, text], timeout=EDIT_STEP_TIMEOUT_MS, polling=100)
+            return
+        except (playwright_timeout(), AssertionError) as error:
+            problem = f"attempt {attempt}: {str(error).splitlines()[0]}"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"edit-attempt-{attempt}.png"))
+            if page.locator(CELL_EDITOR).count():
+                page.keyboard.press("Escape")  # drop a half-made edit before the next attempt
+    raise AssertionError(f"the workers table did not take {text!r} in column {column} of row 1 in "
+                         f"{EDIT_ATTEMPTS} attempts; last {problem}")
 
 
 def page_errors(errors: list[str]) -> list[str]:
