@@ -114,6 +114,14 @@ class Classes:
     move_budget: int
     columns: Columns
 
+    def unit_class(self) -> dict[int, int]:
+        """Unit index -> the class holding it."""
+        return {u: k for k, cls in enumerate(self.classes) for u in cls.units}
+
+    def item_class(self) -> dict[int, int]:
+        """First member of each movable item -> the move class holding it."""
+        return {item[0]: a for a, mc in enumerate(self.move_classes) for item in mc.items}
+
 
 def move_budget_of(agency: Agency) -> int:
     """floor(max_moves_share x active clients): optional moves allowed tonight."""

@@ -97,10 +97,7 @@ def plan_columns(cl: Classes, state: Caseloads) -> np.ndarray:
     """Column values of a plan already in ``state``: its placed units and its moved items (those the
     classes lack are skipped; `optimizer.solve` checks that nothing was)."""
     values = np.zeros(len(cl.columns), dtype=np.int64)
-    unit_class: dict[int, int] = {}
-    for k, cls in enumerate(cl.classes):
-        for u in cls.units:
-            unit_class[u] = k
+    unit_class = cl.unit_class()
     for u in np.nonzero(state.unit_worker >= 0)[0]:
         k = unit_class.get(int(u))
         if k is None:
@@ -110,7 +107,7 @@ def plan_columns(cl: Classes, state: Caseloads) -> np.ndarray:
         if pos < len(cls.workers) and cls.workers[pos] == state.unit_worker[u]:
             values[cl.columns.class_start[k] + pos] += 1
     if state.move_to:
-        item_class = {item[0]: a for a, mc in enumerate(cl.move_classes) for item in mc.items}
+        item_class = cl.item_class()
         for item in state.moved_items():
             a = item_class.get(item[0])
             if a is None:

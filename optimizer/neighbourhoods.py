@@ -38,7 +38,6 @@ START_WORKERS = 4            # workers in a first neighbourhood
 SOURCES_EVERY = 5            # every so many neighbourhoods, one of the workers sending clients away
 MAX_COLUMNS = 2500           # a neighbourhood is cut down to about this many columns
 SUBPROBLEM_DETERMINISTIC = 0.5  # CP-SAT deterministic time per neighbourhood (under a second of wall clock)
-TRACE = False  # print each sweep (benchmark diagnostics)
 
 
 @dataclass(slots=True)
@@ -87,15 +86,6 @@ def _grow(links: list[list[int]], seed_worker: int, size: int, rng: np.random.Ge
     return sorted(seen)
 
 
-def _unit_classes(cl: Classes) -> dict[int, int]:
-    return {u: k for k, cls in enumerate(cl.classes) for u in cls.units}
-
-
-def _item_classes(cl: Classes) -> dict[int, tuple[int, int]]:
-    """First member of each movable item -> (move class, position of the item in it)."""
-    return {item[0]: (a, n) for a, mc in enumerate(cl.move_classes) for n, item in enumerate(mc.items)}
-
-
 def bottlenecks(state: Caseloads, cl: Classes) -> np.ndarray:
     """Per worker, how many waiting units of the classes it could take do not fit anywhere now."""
     out = np.zeros(state.el.n_workers, dtype=np.int64)
@@ -117,12 +107,11 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
     col_worker = c.worker[columns]
     col_owner = np.where(c.is_move[columns], c.source[columns], col_worker)  # the worker a column belongs to
     per_worker = np.bincount(col_owner, minlength=n_workers)
-    unit_class = _unit_classes(cl)
-    item_class = _item_classes(cl)
+    unit_class = cl.unit_class()
+    item_class = cl.item_class()
     rng = np.random.default_rng(seed)
     start_count = state.placed_count()
     size = START_WORKERS
-    stale = 0
     while log.deterministic_time < deterministic_budget and time.monotonic() + 0.2 < deadline:
         need = bottlenecks(state, cl)
         seeds = np.nonzero(per_worker > 0)[0]
@@ -145,13 +134,7 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
             log.largest = max(log.largest, int(inside.sum()))
             if better:
                 gained_in_sweep = True
-        if TRACE:
-            print(f"  sweep size {size}: {state.placed_count()} placed, {len(state.move_to)} moved, "
-                  f"det {log.deterministic_time:.2f}", flush=True)
-        if gained_in_sweep:
-            stale = 0
-        else:
-            stale += 1
+        if not gained_in_sweep:
             if size >= n_workers:
                 break
             size = min(n_workers, size * 2)
@@ -171,7 +154,7 @@ def _trimmed(nb: list[int], first: int, per_worker: np.ndarray, n_workers: int) 
 
 
 def _solve_neighbourhood(state: Caseloads, cl: Classes, cols: np.ndarray, inside: np.ndarray,
-                         unit_class: dict[int, int], item_class: dict[int, tuple[int, int]], *, seed: int,
+                         unit_class: dict[int, int], item_class: dict[int, int], *, seed: int,
                          log: SearchLog) -> bool:
     """Re-optimise one neighbourhood; apply and return True if placements rose (or moves fell)."""
     c = cl.columns
@@ -212,14 +195,14 @@ def _solve_neighbourhood(state: Caseloads, cl: Classes, cols: np.ndarray, inside
         load[v] -= state.item_weight(item, v)
         new[v] -= len(item)
         before_moved += len(item)
-        where = item_class.get(item[0])
-        if where is None:
+        a = item_class.get(item[0])
+        if a is None:
             hint_ok = False
             continue
-        mc = cl.move_classes[where[0]]
+        mc = cl.move_classes[a]
         pos = int(np.searchsorted(mc.workers, v))
         if pos < len(mc.workers) and mc.workers[pos] == v:
-            hint[c.move_start[where[0]] + pos] += 1
+            hint[c.move_start[a] + pos] += 1
         else:
             hint_ok = False
     if not hint_ok:

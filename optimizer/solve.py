@@ -93,7 +93,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         say("bounding placements (LP relaxation)")
         lp = lp_relaxation(cl, cap, time_limit_s=left() * LP_SHARE)
     say("a first plan (LP rounding)")
-    state = _start(el, cap, units, order, cl, greedy, lp, left)
+    allowed = _allowed(cl)
+    state = _start(el, cap, units, order, cl, greedy, lp, allowed, left)
 
     if lp is not None and lp.solved and 0 < len(cl.columns) <= EXACT_COLUMNS:
         # measured on a 6,000-client agency: this model is too large to help there (545 placements with
@@ -121,7 +122,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     undo_idle_moves(state)
     undo_unneeded_moves(state)
     filled = fill(state, order)
-    filled += make_room(state, order, cl.move_budget, _allowed(cl))
+    filled += make_room(state, order, cl.move_budget, allowed)
     filled += fill(state, order)
     note = None
     if state.placed_count() < greedy.placed_count():
@@ -134,7 +135,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     exact = model_info["exact"]
     bound = _bound(exact, first, lp, state.placed_count(), len(cl.columns))
     extra = {
-        "status": _status(first, bound, state.placed_count()),
+        "status": "OPTIMAL" if bound is not None and state.placed_count() >= bound else "FEASIBLE",
         "placement_bound": bound,
         "bound_source": _bound_source(exact, lp),
         "seed": seed,
@@ -153,27 +154,19 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     return plan
 
 
-def _status(first: StageResult | None, bound: int | None, placed: int) -> str:
-    """OPTIMAL when the placements meet a proven bound, else CP-SAT's stage-1 status, else FEASIBLE."""
-    if bound is not None and placed >= bound:
-        return "OPTIMAL"
-    if first is not None and first.status in ("OPTIMAL", "FEASIBLE"):
-        return "FEASIBLE"
-    return "FEASIBLE"
-
-
 def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], cl: Classes,
-           greedy: Caseloads, lp: Relaxation | None, left: Callable[[], float]) -> Caseloads:
+           greedy: Caseloads, lp: Relaxation | None, allowed: dict[int, np.ndarray],
+           left: Callable[[], float]) -> Caseloads:
     """The better of the greedy plan and LP diving (moves from the LP's whole part, then the make-room
     pass); a copy, so the greedy plan stays the floor."""
     best = _copy(greedy, el, cap, units)
-    make_room(best, order, cl.move_budget, _allowed(cl))
+    make_room(best, order, cl.move_budget, allowed)
     fill(best, order)
     if lp is None or not lp.solved:
         return best
     plan = Caseloads(el, cap, units)
     dive(cl, cap, plan, lp, order, rounds=DIVE_ROUNDS, deadline=time.monotonic() + left() * LP_SHARE, fill=fill)
-    make_room(plan, order, cl.move_budget, _allowed(cl))
+    make_room(plan, order, cl.move_budget, allowed)
     undo_idle_moves(plan)
     undo_unneeded_moves(plan)
     fill(plan, order)
@@ -203,9 +196,7 @@ def _lp_moves_stage(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
 
 
 def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Unit]) -> Caseloads:
-    out = Caseloads(el, cap, units)
-    for item in state.moved_items():
-        out.move_item(item, state.move_to[item[0]])
+    out = _with_moves(el, cap, units, state.move_to)
     for u in np.nonzero(state.unit_worker >= 0)[0]:
         out.place(int(u), int(state.unit_worker[u]))
     return out
@@ -213,7 +204,7 @@ def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Un
 
 def _allowed(cl: Classes) -> dict[int, np.ndarray]:
     """Per unit, the workers the model has columns for."""
-    return {u: cls.workers for cls in cl.classes for u in cls.units}
+    return {u: cl.classes[k].workers for u, k in cl.unit_class().items()}
 
 
 def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
