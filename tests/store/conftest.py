@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from caseload.store.database import open_engine
+from tests.conftest import write_folder
 from tests.store.standin import standin_assign
 
 PG_ENV = "CASELOAD_PG_URL"
@@ -52,12 +53,8 @@ POLICY = "max_moves_share: 0.02\nkeep_on_leave: true\n"
 
 
 def write_agency(folder: Path, clients: str = CLIENTS, workers: str = WORKERS, policy: str | None = POLICY) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "clients.csv").write_text(clients, encoding="utf-8")
-    (folder / "workers.csv").write_text(workers, encoding="utf-8")
-    if policy is not None:
-        (folder / "policy.yaml").write_text(policy, encoding="utf-8")
-    return folder
+    """The store tests' agency (with a policy file by default), written by the shared `write_folder`."""
+    return write_folder(folder, clients, workers, policy)
 
 
 @pytest.fixture
