@@ -63,9 +63,13 @@ def _match(costs: np.ndarray, counts: np.ndarray, take: int) -> list[int]:
 
 def decode(am: AssignmentModel, runner: StageRunner, state: Caseloads) -> None:
     """Apply the model's solution to ``state`` (an empty Caseloads): place units, make moves."""
+    decode_columns(am.cl, am.column_values(runner.values), state)
+
+
+def decode_columns(cl: Classes, values: np.ndarray, state: Caseloads) -> None:
+    """Apply integer column values (units per class and worker, items per move class and destination) to
+    ``state`` (an empty Caseloads)."""
     el = state.el
-    cl = am.cl
-    values = am.column_values(runner.values)
     for k, cls in enumerate(cl.classes):
         counts = values[cl.columns.class_start[k]:cl.columns.class_start[k + 1]]
         take = int(counts.sum())

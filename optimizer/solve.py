@@ -37,10 +37,11 @@ import numpy as np
 from caseload.domain import Agency
 from optimizer.caseloads import Caseloads
 from optimizer.classes import Classes, build_classes, tier_weights
-from optimizer.decode import decode, encode, plan_columns
+from optimizer.decode import decode, decode_columns, encode, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
 from optimizer.greedy import greedy_fill
-from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
+from optimizer.lp import Relaxation, _top_per_group, choose_columns, dive, lp_relaxation
+from optimizer.mip import BranchAndCut, branch_and_cut
 from optimizer.model import build_model
 from optimizer.moves import make_room
 from optimizer.neighbourhoods import SearchLog, improve
@@ -57,8 +58,10 @@ RESERVE_PER_CLIENT_S = 1.5e-4  # this per client (measured ~8 s to name and expl
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
 DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,675 placements after 8
                          # rounds vs 2,593 rounding once, 50,000 clients; under a second)
-LP_MOVES_SHARE = 0.35    # CP-SAT on the unit columns and the moves the LP suggests gets this share of the time
-LP_MOVES_REDUCED_COST = 0.05  # a move column joins that model if the LP uses it or its reduced cost is below this
+MIP_SHARE = 0.6          # branch and cut on the placement stage gets this share of the time left
+MIP_NODES = 3000         # its deterministic stop (the wall-clock share is the safety net)
+MIP_COLUMNS_PER_CLASS = 6  # on a large agency, per class: the columns closest to entering the LP basis
+MIP_MAX_COLUMNS = 60_000   # larger restrictions are not tried (the root alone would outlast the budget)
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
 SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second of search budget (measured
                          # ~0.15 on an idle 2-core machine, model building included)
@@ -96,11 +99,10 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     allowed = _allowed(cl)
     state = _start(el, cap, units, order, cl, greedy, lp, allowed, left)
 
-    if lp is not None and lp.solved and 0 < len(cl.columns) <= EXACT_COLUMNS:
-        # measured on a 6,000-client agency: this model is too large to help there (545 placements with
-        # it, 554 giving its time to the neighbourhood search)
-        say("placements with the moves the LP suggests")
-        state = _lp_moves_stage(el, cap, units, cl, state, lp, left() * LP_MOVES_SHARE, solver)
+    mip: BranchAndCut | None = None
+    if lp is not None and lp.solved and len(cl.columns):
+        say("placements by branch and cut")
+        state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left() * MIP_SHARE, seed)
 
     say("improving placements, a few workers at a time")
     search = SearchLog()
@@ -117,6 +119,10 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     else:
         state, results, model_info = _large(el, cap, units, cl, state, lp, left, solver)
     model_info["search"] = search.as_dict()
+    if mip is not None:
+        model_info["branch_and_cut"] = {"status": mip.status, "placed": mip.placements(cl), "nodes": mip.nodes,
+                                        "complete_model": mip.complete,
+                                        "bound": None if mip.bound is None else round(mip.bound, 3)}
 
     say("naming clients")
     undo_idle_moves(state)
@@ -133,7 +139,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     weights = tier_weights(units)
     gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
     exact = model_info["exact"]
-    bound = _bound(exact, first, lp, state.placed_count(), len(cl.columns))
+    bound = _bound(exact, first, lp, mip, state.placed_count(), len(cl.columns))
     extra = {
         "status": "OPTIMAL" if bound is not None and state.placed_count() >= bound else "FEASIBLE",
         "placement_bound": bound,
@@ -173,26 +179,28 @@ def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
     return plan if plan.placed_count() > best.placed_count() else best
 
 
-def _lp_moves_stage(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                    lp: Relaxation, seconds: float, solver: dict) -> Caseloads:
-    """CP-SAT's placement stage over the LP-guided columns with only the moves the LP uses or nearly
-    would (measured on a 1,000-client agency: 89 placements in 10 s where the complete model reaches 85;
-    the moves are few, so the model is small), from ``plan``, never placing fewer."""
+def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
+                    lp: Relaxation, seconds: float, seed: int) -> tuple[Caseloads, BranchAndCut | None]:
+    """HiGHS' branch and cut on the placement stage (`optimizer.mip`), from ``plan``, never placing fewer:
+    the complete model on a small agency, else the LP-guided restriction (the LP's support, each class's
+    columns closest to entering the LP basis, and the plan's own columns)."""
     c = cl.columns
     columns = plan_columns(cl, plan)
-    whole = _expressible(cl, plan, columns)  # else the hint is partial and CP-SAT repairs it
-    near = (lp.values > 1e-6) | (lp.reduced_cost < LP_MOVES_REDUCED_COST)
-    selected = np.nonzero(~c.is_move | (c.is_move & near) | (columns > 0))[0]
-    am = build_model(cl, cap, selected)
-    runner = StageRunner(am, cap, time_limit_s=seconds, **solver)
-    if whole:
-        runner.require("placements", plan.placed_count())
-    runner.run(encode(am, columns), only=("placements",))
-    if runner.values is None or not runner.results or runner.results[0].value is None:
-        return plan
+    start = columns if _expressible(cl, plan, columns) else None
+    if len(c) <= EXACT_COLUMNS:
+        selected = None
+    else:
+        selected = np.unique(np.concatenate([
+            np.nonzero(lp.values > 1e-6)[0], np.nonzero(columns)[0],
+            _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS)]))
+        if len(selected) > MIP_MAX_COLUMNS:
+            return plan, None
+    result = branch_and_cut(cl, cap, selected, start, time_limit_s=seconds, node_limit=MIP_NODES, seed=seed)
+    if result.values is None or result.placements(cl) <= plan.placed_count():
+        return plan, result
     state = Caseloads(el, cap, units)
-    decode(am, runner, state)
-    return state if state.placed_count() >= plan.placed_count() else plan
+    decode_columns(cl, result.values, state)
+    return (state if state.placed_count() > plan.placed_count() else plan), result
 
 
 def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Unit]) -> Caseloads:
@@ -282,9 +290,10 @@ def _after_moves(cap: WorkerCapacity, el: Eligibility, moved: dict[int, int]) ->
     return replace(cap, kept_load=kept, new_allowance=allowance)
 
 
-def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed: int, n_columns: int) -> int | None:
-    """Proven upper bound on placements: the smaller of CP-SAT's stage-1 bound on the complete model and
-    the LP relaxation's (both proven; either may be the tighter one).
+def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, mip: BranchAndCut | None, placed: int,
+           n_columns: int) -> int | None:
+    """Proven upper bound on placements: the smallest of CP-SAT's stage-1 bound on the complete model,
+    branch and cut's on the complete model, and the LP relaxation's (all proven; any may be the tightest).
 
     With no column at all nothing can be placed beyond what the plan holds, so the bound is the plan's
     count.
@@ -296,6 +305,8 @@ def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, placed
         bounds.append(int(math.floor(first.bound + 1e-6)))
     if lp is not None and lp.solved:
         bounds.append(int(math.floor(lp.objective + 1e-6)))
+    if mip is not None and mip.complete and mip.bound is not None:
+        bounds.append(int(math.floor(mip.bound + 1e-6)))
     return max(placed, min(bounds)) if bounds else None
 
 

@@ -1,0 +1,90 @@
+"""Placements by branch and cut (HiGHS) over the class model's columns, from the plan found so far.
+
+Why a second engine for the placement stage: on this model CP-SAT's search stalls where a MIP solver's
+cutting planes do not. Each worker's load row, with moves out of it and the move budget, is a small
+knapsack; the LP relaxation lets fractions of clients (and of moves) fill the room exactly, and the
+cuts HiGHS derives from those rows close most of that gap at the root. Measured (benchmarks/assign.py
+agencies, 2 cores): 1,000 clients, complete model: root bound 92.6 where the LP says 96.8, 91 placements
+after 10 s and the optimum (92) after 24 s, where CP-SAT on the same model reaches 85-89 in 10-30 s;
+6,000 clients, the LP-guided restriction below: 567 placements after 7 s where CP-SAT's search (with the
+neighbourhood search) reaches 553 in 30 s.
+
+The model is the one `optimizer.lp` relaxes (`lp._matrix`: supply of each class and move class, capacity
+with moves out, weekly intake, the move budget, each worker's knapsack hull), with integer columns. The
+CP-SAT model (`optimizer.model`) states the same rules and runs the later stages of the objective; this
+module only proposes placement counts, which the caller decodes and keeps if they place more.
+
+Determinism: HiGHS' branch and cut is deterministic for a seed; the node limit is the deterministic stop
+and the wall-clock limit a safety net (as CP-SAT's deterministic time is, in `optimizer.stages`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from optimizer.classes import Classes
+from optimizer.eligibility import WorkerCapacity
+from optimizer.lp import _matrix, _new_highs
+
+FEASIBILITY_TOLERANCE = 1e-6
+
+
+@dataclass(slots=True)
+class BranchAndCut:
+    values: np.ndarray | None   # integer value per column of the classes (0 outside the model), None if no plan
+    bound: float | None         # proven upper bound on placements for the model searched
+    complete: bool              # the model held every column: ``bound`` holds for tonight's problem
+    status: str
+    nodes: int
+
+    def placements(self, cl: Classes) -> int:
+        if self.values is None:
+            return 0
+        units = ~cl.columns.is_move
+        return int(self.values[units] @ cl.columns.size[units])
+
+
+def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None, start: np.ndarray | None,
+                   *, time_limit_s: float, node_limit: int, seed: int) -> BranchAndCut:
+    """Most placements over the selected columns (all when None), starting from ``start`` (column values
+    of a plan the selected columns hold whole; None for no start)."""
+    c = cl.columns
+    n = len(c)
+    cols = np.arange(n) if selected is None else np.unique(selected).astype(np.int64)
+    complete = len(cols) == n
+    matrix, rhs, upper = _matrix(cl, cap, True)
+    sub = matrix[:, cols].tocsc()
+    objective = -np.where(c.is_move, 0, c.size)[cols].astype(float)
+    highs = _new_highs()
+    highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
+    highs.setOptionValue("time_limit", max(0.5, float(time_limit_s)))
+    highs.setOptionValue("mip_max_nodes", int(node_limit))
+    n_rows = sub.shape[0]
+    highs.addRows(n_rows, np.full(n_rows, -highspy.kHighsInf), rhs, 0, np.zeros(n_rows, dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
+    highs.addCols(len(cols), objective, np.zeros(len(cols)), upper[cols], sub.nnz,
+                  sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data)
+    highs.changeColsIntegrality(len(cols), np.arange(len(cols), dtype=np.int32),
+                                np.full(len(cols), highspy.HighsVarType.kInteger))
+    if start is not None and not np.any(np.delete(start, cols)):
+        hint = highspy.HighsSolution()
+        hint.col_value = list(start[cols].astype(float))
+        hint.value_valid = True
+        highs.setSolution(hint)
+    highs.run()
+    info = highs.getInfo()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    nodes = int(info.mip_node_count)
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return BranchAndCut(None, bound, complete, status, nodes)
+    x = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
+    broken = np.any(x < 0) or np.any(x > upper[cols] + FEASIBILITY_TOLERANCE)
+    if broken or np.any(sub @ x > rhs + FEASIBILITY_TOLERANCE):
+        return BranchAndCut(None, bound, complete, status, nodes)  # never trust a rounded plan that breaks a row
+    values = np.zeros(n, dtype=np.int64)
+    values[cols] = x
+    return BranchAndCut(values, bound, complete, status, nodes)
