@@ -30,6 +30,7 @@ from optimizer.eligibility import WorkerCapacity
 from optimizer.lp import _matrix, _new_highs
 
 FEASIBILITY_TOLERANCE = 1e-6
+OPTIONS: dict[str, float | int | str] = {}  # further HiGHS options (measured defaults suit; see the benchmark)
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class BranchAndCut:
     complete: bool              # the model held every column: ``bound`` holds for tonight's problem
     status: str
     nodes: int
+    columns: int
 
     def placements(self, cl: Classes) -> int:
         if self.values is None:
@@ -62,6 +64,8 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("time_limit", max(0.5, float(time_limit_s)))
     highs.setOptionValue("mip_max_nodes", int(node_limit))
+    for name, value in OPTIONS.items():
+        highs.setOptionValue(name, value)
     n_rows = sub.shape[0]
     highs.addRows(n_rows, np.full(n_rows, -highspy.kHighsInf), rhs, 0, np.zeros(n_rows, dtype=np.int32),
                   np.zeros(0, dtype=np.int32), np.zeros(0))
@@ -80,11 +84,11 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
     bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     nodes = int(info.mip_node_count)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-        return BranchAndCut(None, bound, complete, status, nodes)
+        return BranchAndCut(None, bound, complete, status, nodes, len(cols))
     x = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
     broken = np.any(x < 0) or np.any(x > upper[cols] + FEASIBILITY_TOLERANCE)
     if broken or np.any(sub @ x > rhs + FEASIBILITY_TOLERANCE):
-        return BranchAndCut(None, bound, complete, status, nodes)  # never trust a rounded plan that breaks a row
+        return BranchAndCut(None, bound, complete, status, nodes, len(cols))  # a rounded plan that breaks a row
     values = np.zeros(n, dtype=np.int64)
     values[cols] = x
-    return BranchAndCut(values, bound, complete, status, nodes)
+    return BranchAndCut(values, bound, complete, status, nodes, len(cols))

@@ -59,8 +59,11 @@ LP_SHARE = 0.2          # each LP relaxation may take at most this share of the 
 DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,675 placements after 8
                          # rounds vs 2,593 rounding once, 50,000 clients; under a second)
 MIP_SHARE = 0.6          # branch and cut on the placement stage gets this share of the time left
-MIP_NODES = 3000         # its deterministic stop (the wall-clock share is the safety net)
-MIP_COLUMNS_PER_CLASS = 6  # on a large agency, per class: the columns closest to entering the LP basis
+MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
+                         # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
+MIP_MIN_NODES = 50
+MIP_COLUMNS_PER_CLASS = 10  # on a large agency, per class: the columns closest to entering the LP basis
+MIP_MOVE_REDUCED_COST = 0.0  # ... and the move columns whose reduced cost is below this
 MIP_MAX_COLUMNS = 60_000   # larger restrictions are not tried (the root alone would outlast the budget)
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
 SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second of search budget (measured
@@ -121,7 +124,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     model_info["search"] = search.as_dict()
     if mip is not None:
         model_info["branch_and_cut"] = {"status": mip.status, "placed": mip.placements(cl), "nodes": mip.nodes,
-                                        "complete_model": mip.complete,
+                                        "columns": mip.columns, "complete_model": mip.complete,
                                         "bound": None if mip.bound is None else round(mip.bound, 3)}
 
     say("naming clients")
@@ -192,10 +195,13 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
     else:
         selected = np.unique(np.concatenate([
             np.nonzero(lp.values > 1e-6)[0], np.nonzero(columns)[0],
-            _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS)]))
+            _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS),
+            np.nonzero(c.is_move & (lp.reduced_cost < MIP_MOVE_REDUCED_COST))[0]]))
         if len(selected) > MIP_MAX_COLUMNS:
             return plan, None
-    result = branch_and_cut(cl, cap, selected, start, time_limit_s=seconds, node_limit=MIP_NODES, seed=seed)
+    size = len(c) if selected is None else len(selected)
+    nodes = max(MIP_MIN_NODES, int(seconds * MIP_NODE_WORK_PER_SECOND / max(size, 1)))
+    result = branch_and_cut(cl, cap, selected, start, time_limit_s=seconds, node_limit=nodes, seed=seed)
     if result.values is None or result.placements(cl) <= plan.placed_count():
         return plan, result
     state = Caseloads(el, cap, units)
