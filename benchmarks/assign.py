@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
     parser.add_argument("--time-limit", type=float, default=None,
-                        help="optimizer budget in seconds for every size (default: 10/30/60/120 by size)")
+                        help="optimizer budget in seconds for every size (default: 30/30/60/120 by size)")
     parser.add_argument("--reference-time-limit", type=float, default=None,
                         help="HiGHS limit in seconds for every size (default: 120/600/900/1200 by size)")
     parser.add_argument("--num-workers", type=int, default=2, help="solver threads (CP-SAT and HiGHS)")
