@@ -139,9 +139,7 @@ by the time limit, its ``objective`` is still a proven bound (from the duals).
                                usable, START_PER_CLASS)
     highs = _new_highs()
     highs.setOptionValue("random_seed", 0)
-    n_rows = matrix.shape[0]
-    highs.addRows(n_rows, np.full(n_rows, -highspy.kHighsInf), rhs, 0, np.zeros(n_rows, dtype=np.int32),
-                  np.zeros(0, dtype=np.int32), np.zeros(0))
+    _add_rows(highs, rhs)
     current = np.zeros(0, dtype=np.int64)
     entering = np.unique(start[usable[start]]).astype(np.int64)
     reduced = np.zeros(n)
@@ -226,6 +224,13 @@ def _new_highs() -> highspy.Highs:
 
 
 _BANNER_SHOWN = False
+
+
+def _add_rows(highs: highspy.Highs, rhs: np.ndarray) -> None:
+    """The rows of ``A x <= rhs``, empty: columns bring their coefficients (`_add_columns`)."""
+    n_rows = len(rhs)
+    highs.addRows(n_rows, np.full(n_rows, -highspy.kHighsInf), rhs, 0, np.zeros(n_rows, dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
 
 
 def _add_columns(highs: highspy.Highs, matrix: sp.csc_matrix, objective: np.ndarray, upper: np.ndarray,

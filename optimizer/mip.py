@@ -27,10 +27,9 @@ import numpy as np
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
-from optimizer.lp import _matrix, _new_highs
+from optimizer.lp import _add_columns, _add_rows, _matrix, _new_highs
 
 FEASIBILITY_TOLERANCE = 1e-6
-OPTIONS: dict[str, float | int | str] = {}  # further HiGHS options (measured defaults suit; see the benchmark)
 
 
 @dataclass(slots=True)
@@ -58,19 +57,12 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
     cols = np.arange(n) if selected is None else np.unique(selected).astype(np.int64)
     complete = len(cols) == n
     matrix, rhs, upper = _matrix(cl, cap, True)
-    sub = matrix[:, cols].tocsc()
-    objective = -np.where(c.is_move, 0, c.size)[cols].astype(float)
     highs = _new_highs()
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("time_limit", max(0.5, float(time_limit_s)))
     highs.setOptionValue("mip_max_nodes", int(node_limit))
-    for name, value in OPTIONS.items():
-        highs.setOptionValue(name, value)
-    n_rows = sub.shape[0]
-    highs.addRows(n_rows, np.full(n_rows, -highspy.kHighsInf), rhs, 0, np.zeros(n_rows, dtype=np.int32),
-                  np.zeros(0, dtype=np.int32), np.zeros(0))
-    highs.addCols(len(cols), objective, np.zeros(len(cols)), upper[cols], sub.nnz,
-                  sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data)
+    _add_rows(highs, rhs)
+    _add_columns(highs, matrix, -np.where(c.is_move, 0, c.size).astype(float), upper, cols)
     highs.changeColsIntegrality(len(cols), np.arange(len(cols), dtype=np.int32),
                                 np.full(len(cols), highspy.HighsVarType.kInteger))
     if start is not None and not np.any(np.delete(start, cols)):
@@ -87,7 +79,7 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
         return BranchAndCut(None, bound, complete, status, nodes, len(cols))
     x = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
     broken = np.any(x < 0) or np.any(x > upper[cols] + FEASIBILITY_TOLERANCE)
-    if broken or np.any(sub @ x > rhs + FEASIBILITY_TOLERANCE):
+    if broken or np.any(matrix[:, cols] @ x > rhs + FEASIBILITY_TOLERANCE):
         return BranchAndCut(None, bound, complete, status, nodes, len(cols))  # a rounded plan that breaks a row
     values = np.zeros(n, dtype=np.int64)
     values[cols] = x

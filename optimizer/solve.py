@@ -67,7 +67,8 @@ MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per 
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
 MIP_MIN_NODES = 50
 MIP_COLUMNS_PER_CLASS = 10  # on a large agency, per class: the columns closest to entering the LP basis
-MIP_MOVE_REDUCED_COST = 0.0  # ... and the move columns whose reduced cost is below this
+MIP_MOVE_REDUCED_COST = 0.0  # ... and the move columns below this reduced cost (an LP stopped by its time
+                             # limit leaves some that would still improve it)
 MIP_MAX_COLUMNS = 25_000   # larger restrictions are not tried (measured: 16,045 columns on 20,000 clients, root
                            # unfinished after 25 s; 50,000 clients would give its time to the neighbourhood search)
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
