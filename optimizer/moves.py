@@ -36,7 +36,7 @@ def movable_clients(state: Caseloads) -> dict[int, list[int]]:
 
 
 def _destination(state: Caseloads, i: int, source: int, pending: dict[int, tuple[int, int]],
-                 senders: set[int]) -> int:
+                 senders: set[int], destinations: dict[int, np.ndarray] | None) -> int:
     """The best worker (preferred language, needs, travel) client i could move to now, -1 if none.
 
     ``pending`` holds (load units, intake) already promised to destinations by the plan being built;
@@ -44,7 +44,12 @@ def _destination(state: Caseloads, i: int, source: int, pending: dict[int, tuple
     """
     el = state.el
     cap = state.cap
-    e = el.eligible(i)
+    if destinations is None:
+        e = el.eligible(i)
+    elif i in destinations:
+        e = destinations[i]
+    else:
+        return -1
     e = e[(e != source) & cap.accepts_new[e]]
     if not len(e):
         return -1
@@ -67,7 +72,8 @@ def _destination(state: Caseloads, i: int, source: int, pending: dict[int, tuple
 
 
 def _plan_room(state: Caseloads, u: int, source: int, candidates: list[int], budget: int,
-               senders: set[int], stuck: set[int]) -> list[tuple[int, int]] | None:
+               senders: set[int], stuck: set[int],
+               destinations: dict[int, np.ndarray] | None) -> list[tuple[int, int]] | None:
     """Fewest moves off ``source`` that free enough room for unit u there: [(client, destination)].
 
     ``stuck`` collects clients with no destination: rooms only shrink during a pass, so they stay stuck.
@@ -83,7 +89,7 @@ def _plan_room(state: Caseloads, u: int, source: int, candidates: list[int], bud
             continue
         if len(plan) >= budget:
             return None
-        v = _destination(state, i, source, pending, senders | {source})
+        v = _destination(state, i, source, pending, senders | {source}, destinations)
         if v < 0:
             stuck.add(i)
             continue
@@ -101,11 +107,14 @@ def receivers(state: Caseloads) -> set[int]:
     return set(state.move_to.values())
 
 
-def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int, np.ndarray]) -> int:
+def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int, np.ndarray],
+              destinations: dict[int, np.ndarray] | None = None) -> int:
     """Place waiting units by moving active clients off a full eligible worker; returns units placed.
 
     ``allowed`` gives, per unit, the workers the model has columns for (so the plan stays expressible
-    in the model that later stages refine); units not in it are skipped.
+    in the model that later stages refine); units not in it are skipped. ``destinations`` does the same
+    for moves: per movable client, the workers the model's move columns reach (None: any eligible one;
+    clients not in it stay put). A plan the model cannot express cannot start its search.
     """
     if budget <= len(state.move_to):
         return 0
@@ -129,7 +138,7 @@ def make_room(state: Caseloads, order: list[int], budget: int, allowed: dict[int
         for j in sources[:MAX_SOURCES_TRIED]:
             if j in incoming:
                 continue
-            plan = _plan_room(state, u, j, movable[j], left, senders, stuck)
+            plan = _plan_room(state, u, j, movable[j], left, senders, stuck, destinations)
             if plan is not None and (best is None or len(plan) < len(best[1])):
                 best = (j, plan)
                 if len(plan) <= 1:

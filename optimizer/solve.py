@@ -46,6 +46,8 @@ from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibili
 from optimizer.greedy import greedy_fill
 from optimizer.lp import Relaxation, _top_per_group, choose_columns, dive, lp_relaxation
 from optimizer.mip import BranchAndCut, branch_and_cut
+from optimizer.mip_search import MipSearchLog
+from optimizer.mip_search import search as mip_search
 from optimizer.model import build_model
 from optimizer.moves import make_room
 from optimizer.neighbourhoods import SearchLog, improve
@@ -57,20 +59,23 @@ from optimizer.units import Unit, ranked, rule_family_one_worker
 __all__ = ["Plan", "assign"]
 
 log = logging.getLogger("caseload.optimizer")
-DECODE_RESERVE = 0.08  # share of the time budget kept for decoding and writing reasons, plus
+DECODE_RESERVE = 0.03  # share of the time budget kept for decoding and writing reasons, plus
 RESERVE_PER_CLIENT_S = 1.5e-4  # this per client (measured ~8 s to name and explain 50,000 clients)
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
 DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,675 placements after 8
                          # rounds vs 2,593 rounding once, 50,000 clients; under a second)
-MIP_SHARE = 0.6          # branch and cut on the placement stage gets this share of the time left
+MIP_SHARE = 0.6          # branch and cut on the complete placement model gets this share of the time left
+MIP_SHARE_RESTRICTED = 0.5  # ... on an LP-guided restriction (large agencies), this share (measured on 6,000
+                         # clients: 576 after 9 s, 579 after 15 s; the neighbourhood search gains more per second)
+MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has not proven its plan optimal
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
 MIP_MIN_NODES = 50
 MIP_COLUMNS_PER_CLASS = 10  # on a large agency, per class: the columns closest to entering the LP basis
 MIP_MOVE_REDUCED_COST = 0.0  # ... and the move columns below this reduced cost (an LP stopped by its time
                              # limit leaves some that would still improve it)
-MIP_MAX_COLUMNS = 25_000   # larger restrictions are not tried (measured: 16,045 columns on 20,000 clients, root
-                           # unfinished after 25 s; 50,000 clients would give its time to the neighbourhood search)
+MIP_MAX_COLUMNS = 10_000   # larger restrictions are not tried (measured: 16,045 columns on 20,000 clients, root
+                           # unfinished after 25 s): the neighbourhood search gets their time
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
 SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second of search budget (measured
                          # ~0.15 on an idle 2-core machine, model building included)
@@ -109,13 +114,17 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     state = _start(el, cap, units, order, cl, greedy, lp, allowed, left)
 
     mip: BranchAndCut | None = None
+    mip_log = MipSearchLog()
     if lp is not None and lp.solved and len(cl.columns):
         say("placements by branch and cut")
-        state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left() * MIP_SHARE, seed)
+        state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+        if mip is None or not (mip.complete and mip.status == "Optimal"):
+            say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
+            state = _mip_search(el, cap, units, cl, state, left() * MIP_SEARCH_SHARE, seed, num_workers, mip_log)
 
     say("improving placements, a few workers at a time")
     search = SearchLog()
-    if len(cl.columns):
+    if len(cl.columns) and not mip_log.rounds:
         seconds = left() * SEARCH_SHARE
         improve(state, cl, np.arange(len(cl.columns)), deadline=time.monotonic() + seconds,
                 deterministic_budget=seconds * SEARCH_DETERMINISTIC_PER_SECOND, seed=seed, log=search)
@@ -128,6 +137,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     else:
         state, results, model_info = _large(el, cap, units, cl, state, lp, left, solver)
     model_info["search"] = search.as_dict()
+    if mip_log.rounds:
+        model_info["mip_search"] = mip_log.as_dict()
     if mip is not None:
         model_info["branch_and_cut"] = {"status": mip.status, "placed": mip.placements(cl), "nodes": mip.nodes,
                                         "columns": mip.columns, "complete_model": mip.complete,
@@ -148,7 +159,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     weights = tier_weights(units)
     gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
     exact = model_info["exact"]
-    bound = _bound(exact, first, lp, mip, state.placed_count(), len(cl.columns))
+    bound = _bound(exact, first, lp, mip, state.placed_count(), len(cl.columns), sum(unit.size for unit in units))
     extra = {
         "status": "OPTIMAL" if bound is not None and state.placed_count() >= bound else "FEASIBLE",
         "placement_bound": bound,
@@ -174,14 +185,15 @@ def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
            left: Callable[[], float]) -> Caseloads:
     """The better of the greedy plan and LP diving (moves from the LP's whole part, then the make-room
     pass); a copy, so the greedy plan stays the floor."""
+    destinations = _destinations(cl)
     best = _copy(greedy, el, cap, units)
-    make_room(best, order, cl.move_budget, allowed)
+    make_room(best, order, cl.move_budget, allowed, destinations)
     fill(best, order)
     if lp is None or not lp.solved:
         return best
     plan = Caseloads(el, cap, units)
     dive(cl, cap, plan, lp, order, rounds=DIVE_ROUNDS, deadline=time.monotonic() + left() * LP_SHARE, fill=fill)
-    make_room(plan, order, cl.move_budget, allowed)
+    make_room(plan, order, cl.move_budget, allowed, destinations)
     undo_idle_moves(plan)
     undo_unneeded_moves(plan)
     fill(plan, order)
@@ -189,16 +201,19 @@ def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
 
 
 def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                    lp: Relaxation, seconds: float, seed: int) -> tuple[Caseloads, BranchAndCut | None]:
+                    lp: Relaxation, left: float, seed: int) -> tuple[Caseloads, BranchAndCut | None]:
     """HiGHS' branch and cut on the placement stage (`optimizer.mip`), from ``plan``, never placing fewer:
-    the complete model on a small agency, else the LP-guided restriction (the LP's support, each class's
-    columns closest to entering the LP basis, and the plan's own columns)."""
+    the complete model on a small agency (MIP_SHARE of the time left), else the LP-guided restriction
+    (the LP's support, each class's columns closest to entering the LP basis, and the plan's own
+    columns; MIP_SHARE_RESTRICTED, the neighbourhood search takes over from it)."""
     c = cl.columns
     columns = plan_columns(cl, plan)
     start = columns if _expressible(cl, plan, columns) else None
     if len(c) <= EXACT_COLUMNS:
         selected = None
+        seconds = left * MIP_SHARE
     else:
+        seconds = left * MIP_SHARE_RESTRICTED
         selected = np.unique(np.concatenate([
             np.nonzero(lp.values > 1e-6)[0], np.nonzero(columns)[0],
             _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS),
@@ -215,6 +230,21 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
     return (state if state.placed_count() > plan.placed_count() else plan), result
 
 
+def _mip_search(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
+                seconds: float, seed: int, threads: int, log: MipSearchLog) -> Caseloads:
+    """HiGHS over neighbourhoods of workers (`optimizer.mip_search`) from ``plan``, never placing fewer;
+    skipped when the columns cannot hold the plan whole."""
+    columns = plan_columns(cl, plan)
+    if not _expressible(cl, plan, columns):
+        return plan
+    values = mip_search(cl, cap, columns, seconds=seconds, threads=threads, seed=seed, log=log)
+    if log.placed_after <= plan.placed_count():
+        return plan
+    state = Caseloads(el, cap, units)
+    decode_columns(cl, values, state)
+    return state if state.placed_count() > plan.placed_count() else plan
+
+
 def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Unit]) -> Caseloads:
     out = _with_moves(el, cap, units, state.move_to)
     for u in np.nonzero(state.unit_worker >= 0)[0]:
@@ -225,6 +255,13 @@ def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Un
 def _allowed(cl: Classes) -> dict[int, np.ndarray]:
     """Per unit, the workers the model has columns for."""
     return {u: cl.classes[k].workers for u, k in cl.unit_class().items()}
+
+
+def _destinations(cl: Classes) -> dict[int, np.ndarray]:
+    """Per movable client on their own (the make-room pass moves no family), the workers the model's
+    move columns take them to."""
+    return {item[0]: mc.workers
+            for mc in cl.move_classes for item in mc.items if len(item) == 1}
 
 
 def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
@@ -303,9 +340,11 @@ def _after_moves(cap: WorkerCapacity, el: Eligibility, moved: dict[int, int]) ->
 
 
 def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, mip: BranchAndCut | None, placed: int,
-           n_columns: int) -> int | None:
+           n_columns: int, waiting: int) -> int | None:
     """Proven upper bound on placements: the smallest of CP-SAT's stage-1 bound on the complete model,
-    branch and cut's on the complete model, and the LP relaxation's (all proven; any may be the tightest).
+    branch and cut's on the complete model, the LP relaxation's (all proven; any may be the tightest),
+    and the number of clients waiting (an LP stopped by its time limit bounds from its last duals, which
+    can be far weaker: 91,315 on a 50,000-client agency with 7,500 waiting).
 
     With no column at all nothing can be placed beyond what the plan holds, so the bound is the plan's
     count.
@@ -319,6 +358,8 @@ def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, mip: B
         bounds.append(int(math.floor(lp.objective + 1e-6)))
     if mip is not None and mip.complete and mip.bound is not None:
         bounds.append(int(math.floor(mip.bound + 1e-6)))
+    if bounds:
+        bounds.append(waiting)
     return max(placed, min(bounds)) if bounds else None
 
 
