@@ -42,3 +42,13 @@ def test_same_seed_same_plan_on_a_medium_agency():
     first = assign(agency, time_limit_s=20, seed=11)
     second = assign(agency, time_limit_s=20, seed=11)
     assert first.assignments == second.assignments
+
+
+def test_large_path_runs_the_neighbourhood_search_and_is_deterministic(large_path):
+    agency = random_agency(400, 12, seed=6)
+    first = assign(agency, time_limit_s=10, seed=2)
+    second = assign(agency, time_limit_s=10, seed=2)
+    search = first.summary["model"]["mip_search"]
+    assert search["rounds"] >= 1 and search["placed_after"] >= search["placed_before"]
+    assert first.assignments == second.assignments
+    assert violations(agency, first) == []
