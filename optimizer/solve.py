@@ -4,9 +4,10 @@ Pipeline: eligibility (vectorised per-pair rules) -> units (families whole) -> t
 -> classes of interchangeable units and movable items, and the model's columns -> the LP relaxation
 (HiGHS, column generation, moves included): the proven bound, and a starting plan by LP diving and the
 make-room pass -> branch and cut on the placement stage (HiGHS, `optimizer.mip`), from that plan
--> large-neighbourhood search with CP-SAT over a few workers at a time, moves included
-(`optimizer.neighbourhoods`) -> the later stages of the lexicographic objective (`optimizer.stages`)
--> counts decoded into named clients -> polishing -> assignments with reasons and the summary.
+-> unless that proved its plan optimal, large-neighbourhood search with HiGHS over about fifteen workers
+at a time, two neighbourhoods side by side (`optimizer.mip_search`), or else CP-SAT's search over a few
+workers (`optimizer.neighbourhoods`) -> the later stages of the lexicographic objective
+(`optimizer.stages`) -> counts decoded into named clients -> polishing -> assignments with reasons and the summary.
 
 Why branch and cut, then a neighbourhood search, before CP-SAT's own stages: one CP-SAT search over the
 complete placement model stalls even on a 1,000-client agency (the LP relaxation lets fractions of
@@ -65,7 +66,7 @@ LP_SHARE = 0.2          # each LP relaxation may take at most this share of the 
 DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,675 placements after 8
                          # rounds vs 2,593 rounding once, 50,000 clients; under a second)
 MIP_SHARE = 0.6          # branch and cut on the complete placement model gets this share of the time left
-MIP_SHARE_RESTRICTED = 0.5  # ... on an LP-guided restriction (large agencies), this share (measured on 6,000
+MIP_SHARE_RESTRICTED = 0.4  # ... on an LP-guided restriction (large agencies), this share (measured on 6,000
                          # clients: 576 after 9 s, 579 after 15 s; the neighbourhood search gains more per second)
 MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has not proven its plan optimal
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
