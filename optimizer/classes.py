@@ -199,11 +199,12 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
 
 
 def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit],
-                  order: list[int]) -> Classes:
-    """Unit classes, move classes and the model's columns (see the module docstring)."""
+                  order: list[int], move_destinations: int = MOVE_DESTINATIONS) -> Classes:
+    """Unit classes, move classes (at most ``move_destinations`` destinations each) and the model's columns
+    (see the module docstring)."""
     fits_now, could, source = useful_workers(el, cap, units)
     move_budget = move_budget_of(agency)
-    move_classes = _move_classes(el, cap, source) if move_budget > 0 else []
+    move_classes = _move_classes(el, cap, source, move_destinations) if move_budget > 0 else []
     freeable = _freeable(cap, move_classes, move_budget, el.n_workers)
 
     weights = tier_weights(units)
@@ -265,7 +266,8 @@ def movable_items(el: Eligibility) -> list[tuple[int, ...]]:
     return items
 
 
-def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray) -> list[MoveClass]:
+def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
+                  move_destinations: int = MOVE_DESTINATIONS) -> list[MoveClass]:
     """Movable items on source workers who could move to a worker with room tonight."""
     if not source.any():
         return []
@@ -298,7 +300,7 @@ def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray) -> l
         keys = sorted(by_source[j], key=lambda k: (-len(groups[k]), -(k[1] + k[2]), groups[k][0]))
         for key in keys[:MOVE_CLASSES_PER_SOURCE]:
             dest = np.frombuffer(key[3], dtype=np.int32)
-            dest = np.sort(dest[np.lexsort((dest, -room[dest]))[:MOVE_DESTINATIONS]])
+            dest = np.sort(dest[np.lexsort((dest, -room[dest]))[:move_destinations]])
             if total + len(dest) > MAX_MOVE_COLUMNS:
                 break
             total += len(dest)

@@ -136,8 +136,9 @@ def _solve_neighbourhood(rows: _Rows, free: np.ndarray, x: np.ndarray, rhs: np.n
 
 
 def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: float, threads: int, seed: int,
-           log: MipSearchLog | None = None) -> np.ndarray:
-    """Column values placing at least as many as ``values`` (a plan the columns hold whole)."""
+           allowed: np.ndarray | None = None, log: MipSearchLog | None = None) -> np.ndarray:
+    """Column values placing at least as many as ``values`` (a plan the columns hold whole), changing only
+    the ``allowed`` columns (a mask; all when None)."""
     log = log if log is not None else MipSearchLog()
     c = cl.columns
     rows = _Rows(cl, cap)
@@ -148,6 +149,8 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
     n_workers = len(cap.capacity)
     owner = np.where(c.is_move, c.source, c.worker)
     usable = rows.upper > 0
+    if allowed is not None:
+        usable &= allowed
     links = worker_links(cl, np.nonzero(usable)[0], n_workers)
     seeds = np.nonzero([len(nbrs) > 0 for nbrs in links])[0]
     if not len(seeds):

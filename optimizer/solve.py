@@ -70,6 +70,7 @@ MIP_SHARE = 0.8          # branch and cut on the complete placement model gets t
                          # stops there, and CP-SAT's later stages get the rest)
 MIP_SHARE_RESTRICTED = 0.4  # ... on an LP-guided restriction (large agencies), this share (measured on 6,000
                          # clients: 576 after 9 s, 579 after 15 s; the neighbourhood search gains more per second)
+SEARCH_MOVE_REDUCED_COST = 0.0  # the neighbourhood search's move columns: those below this LP reduced cost
 MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has not proven its plan optimal
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
@@ -82,6 +83,9 @@ MIP_MAX_COLUMNS = 10_000   # larger restrictions are not tried (measured: 16,045
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
 SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second of search budget (measured
                          # ~0.15 on an idle 2-core machine, model building included)
+WIDE_MOVE_DESTINATIONS = 30  # a large agency's move classes keep this many destinations, not 8, when the move
+WIDE_MOVE_COLUMNS = 80_000   # columns stay under this (6,000 clients: 2,276 move classes; the LP-guided
+                             # restriction's bound rises from 584-585 to 586-587; 50,000 clients keep 8)
 EXACT_COLUMNS = 3000  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
 
@@ -101,6 +105,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
 
     say("building the model")
     cl = build_classes(agency, el, cap, units, order)
+    if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
+        cl = build_classes(agency, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS)
 
     reserve = budget * DECODE_RESERVE + RESERVE_PER_CLIENT_S * el.n_clients
 
@@ -123,7 +129,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
         if mip is None or not (mip.complete and mip.status == "Optimal"):
             say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
-            state = _mip_search(el, cap, units, cl, state, left() * MIP_SEARCH_SHARE, seed, num_workers, mip_log)
+            state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
+                                mip_log)
 
     say("improving placements, a few workers at a time")
     search = SearchLog()
@@ -235,13 +242,16 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
 
 
 def _mip_search(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                seconds: float, seed: int, threads: int, log: MipSearchLog) -> Caseloads:
+                lp: Relaxation, seconds: float, seed: int, threads: int, log: MipSearchLog) -> Caseloads:
     """HiGHS over neighbourhoods of workers (`optimizer.mip_search`) from ``plan``, never placing fewer;
-    skipped when the columns cannot hold the plan whole."""
+    skipped when the columns cannot hold the plan whole. It may use every unit column, and the move
+    columns the LP uses or prices near zero, and the plan's (as branch and cut's restriction does)."""
     columns = plan_columns(cl, plan)
     if not _expressible(cl, plan, columns):
         return plan
-    values = mip_search(cl, cap, columns, seconds=seconds, threads=threads, seed=seed, log=log)
+    c = cl.columns
+    allowed = ~c.is_move | (lp.values > 1e-6) | (lp.reduced_cost < SEARCH_MOVE_REDUCED_COST) | (columns > 0)
+    values = mip_search(cl, cap, columns, seconds=seconds, threads=threads, seed=seed, allowed=allowed, log=log)
     if log.placed_after <= plan.placed_count():
         return plan
     state = Caseloads(el, cap, units)

@@ -54,10 +54,9 @@ def test_large_path_runs_the_neighbourhood_search_and_is_deterministic(large_pat
     assert violations(agency, first) == []
 
 
-def test_the_make_room_pass_keeps_the_start_plan_expressible(monkeypatch):
+def test_the_make_room_pass_keeps_the_start_plan_expressible():
     """Branch and cut and HiGHS' search start from a plan only if the model's columns hold it whole, moves
     included. Move classes keep a few destinations each (here one), so the make-room pass must keep to them."""
-    import optimizer.classes as classes_module
     from optimizer.classes import build_classes
     from optimizer.decode import plan_columns
     from optimizer.eligibility import compute_eligibility, worker_capacity
@@ -65,16 +64,32 @@ def test_the_make_room_pass_keeps_the_start_plan_expressible(monkeypatch):
     from optimizer.moves import make_room
     from optimizer.units import ranked, rule_family_one_worker
 
-    monkeypatch.setattr(classes_module, "MOVE_DESTINATIONS", 1)
     agency = random_agency(400, 12, seed=7)
     el = compute_eligibility(agency)
     cap = worker_capacity(agency, el)
     units = rule_family_one_worker(agency, el)
     order = ranked(units)
-    cl = build_classes(agency, el, cap, units, order)
+    cl = build_classes(agency, el, cap, units, order, move_destinations=1)
     kept = greedy_fill(el, cap, units)
     make_room(kept, order, cl.move_budget, solve_module._allowed(cl), solve_module._destinations(cl))
     free = greedy_fill(el, cap, units)
     make_room(free, order, cl.move_budget, solve_module._allowed(cl))
     assert kept.move_to and solve_module._expressible(cl, kept, plan_columns(cl, kept))
     assert not solve_module._expressible(cl, free, plan_columns(cl, free))  # what the restriction prevents
+
+
+def test_move_classes_keep_the_destinations_asked_for():
+    from optimizer.classes import build_classes
+    from optimizer.eligibility import compute_eligibility, worker_capacity
+    from optimizer.units import ranked, rule_family_one_worker
+
+    agency = random_agency(400, 12, seed=7)
+    el = compute_eligibility(agency)
+    cap = worker_capacity(agency, el)
+    units = rule_family_one_worker(agency, el)
+    narrow = build_classes(agency, el, cap, units, ranked(units), move_destinations=1)
+    wide = build_classes(agency, el, cap, units, ranked(units), move_destinations=30)
+    assert max(len(mc.workers) for mc in narrow.move_classes) == 1
+    assert max(len(mc.workers) for mc in wide.move_classes) > 1
+    assert len(wide.move_classes) == len(narrow.move_classes)
+    assert wide.columns.is_move.sum() > narrow.columns.is_move.sum()
