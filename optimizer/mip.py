@@ -41,6 +41,11 @@ class BranchAndCut:
     nodes: int
     columns: int
 
+    @property
+    def proven(self) -> bool:
+        """Its plan is optimal for tonight's whole problem: nothing after it can place more."""
+        return self.complete and self.status == "Optimal"
+
     def placements(self, cl: Classes) -> int:
         if self.values is None:
             return 0
@@ -63,24 +68,37 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
     highs.setOptionValue("mip_max_nodes", int(node_limit))
     _add_rows(highs, rhs)
     _add_columns(highs, matrix, -np.where(c.is_move, 0, c.size).astype(float), upper, cols)
-    highs.changeColsIntegrality(len(cols), np.arange(len(cols), dtype=np.int32),
-                                np.full(len(cols), highspy.HighsVarType.kInteger))
-    if start is not None and not np.any(np.delete(start, cols)):
-        hint = highspy.HighsSolution()
-        hint.col_value = list(start[cols].astype(float))
-        hint.value_valid = True
-        highs.setSolution(hint)
-    highs.run()
+    whole = start is not None and not np.any(np.delete(start, cols))
+    x = solve_integer(highs, len(cols), start[cols] if whole else None)
     info = highs.getInfo()
     status = highs.modelStatusToString(highs.getModelStatus())
     bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     nodes = int(info.mip_node_count)
-    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+    if x is None or not rows_hold(matrix[:, cols], rhs, upper[cols], x):  # none, or a rounded plan breaking a row
         return BranchAndCut(None, bound, complete, status, nodes, len(cols))
-    x = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
-    broken = np.any(x < 0) or np.any(x > upper[cols] + FEASIBILITY_TOLERANCE)
-    if broken or np.any(matrix[:, cols] @ x > rhs + FEASIBILITY_TOLERANCE):
-        return BranchAndCut(None, bound, complete, status, nodes, len(cols))  # a rounded plan that breaks a row
     values = np.zeros(n, dtype=np.int64)
     values[cols] = x
     return BranchAndCut(values, bound, complete, status, nodes, len(cols))
+
+
+def solve_integer(highs: highspy.Highs, n_cols: int, start: np.ndarray | None) -> np.ndarray | None:
+    """Make the model's ``n_cols`` columns integer, offer ``start`` (column values; None for none) and run;
+    the rounded solution, or None when HiGHS has none."""
+    highs.changeColsIntegrality(n_cols, np.arange(n_cols, dtype=np.int32),
+                                np.full(n_cols, highspy.HighsVarType.kInteger))
+    if start is not None:
+        hint = highspy.HighsSolution()
+        hint.col_value = list(np.asarray(start, dtype=float))
+        hint.value_valid = True
+        highs.setSolution(hint)
+    highs.run()
+    if highs.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+        return None
+    return np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
+
+
+def rows_hold(matrix, rhs: np.ndarray, upper: np.ndarray, x: np.ndarray) -> bool:
+    """``0 <= x <= upper`` and ``matrix @ x <= rhs``, to the feasibility tolerance: a rounded solution is
+    never taken on trust."""
+    return bool(np.all(x >= 0) and np.all(x <= upper + FEASIBILITY_TOLERANCE)
+                and np.all(matrix @ x <= rhs + FEASIBILITY_TOLERANCE))

@@ -30,13 +30,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
-from optimizer.lp import _matrix, _new_highs
+from optimizer.lp import _add_columns, _add_rows, _matrix, _new_highs
+from optimizer.mip import FEASIBILITY_TOLERANCE, rows_hold, solve_integer
 from optimizer.neighbourhoods import _grow, worker_links
 
 NEIGHBOURHOOD_WORKERS = 15  # measured on 6,000 clients: 12-25 workers reach 580-583 in 10-15 s; 10 is slower
@@ -46,7 +46,6 @@ COLUMNS_PER_SECOND = 16_000  # the deterministic stop: a round's work is its nei
                             # 50,000 clients: 12 rounds of ~12,500 columns in 9.3 s; on 6,000 clients rounds of
                             # ~1,500 columns take ~0.5 s, so there the clock ends it first)
 STALL_ROUNDS = 30           # ... or after this many rounds in a row without a gain (a small agency is done)
-FEASIBILITY_TOLERANCE = 1e-6
 
 
 @dataclass(slots=True)
@@ -75,64 +74,62 @@ class _Rows:
         self.placements = np.where(c.is_move, 0, c.size).astype(np.int64)
 
     def holds(self, x: np.ndarray) -> bool:
-        return bool(np.all(x >= 0) and np.all(x <= self.upper + FEASIBILITY_TOLERANCE)
-                    and np.all(self.matrix @ x <= self.rhs + FEASIBILITY_TOLERANCE))
+        return rows_hold(self.matrix, self.rhs, self.upper, x)
 
     def placed(self, x: np.ndarray) -> int:
         return int(self.placements @ x)
 
 
-def _shares(rows: _Rows, frees: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
+class _Neighbourhood:
+    """A neighbourhood's columns, their part of the matrix, and the rows they touch."""
+
+    def __init__(self, rows: _Rows, free: np.ndarray):
+        self.free = free
+        self.matrix: sp.csc_matrix = rows.matrix[:, free]
+        self.touched = np.unique(self.matrix.indices)
+
+
+def _shares(rows: _Rows, hoods: list[_Neighbourhood], x: np.ndarray) -> list[np.ndarray]:
     """Each neighbourhood's right-hand sides: what its own columns use in ``x`` plus its share of each
     row's slack (split evenly where neighbourhoods share a row, e.g. a class's waiting clients or the
     move budget), so whatever each finds, their changes fit the rows together."""
     slack = np.maximum(rows.rhs - rows.matrix @ x, 0.0)
-    touched = [np.unique(rows.matrix[:, free].indices) for free in frees]
     count = np.zeros(len(slack), dtype=np.int64)
-    for t in touched:
-        count[t] += 1
+    for hood in hoods:
+        count[hood.touched] += 1
     each = np.floor(slack / np.maximum(count, 1) + FEASIBILITY_TOLERANCE)
     left_over = slack - each * count
     out = []
     first = np.ones(len(slack), dtype=bool)
-    for free, t in zip(frees, touched, strict=True):
-        own = rows.matrix[:, free] @ x[free]
-        rhs = own + each
+    for hood in hoods:
+        t = hood.touched
+        rhs = hood.matrix @ x[hood.free] + each
         rhs[t[first[t]]] += left_over[t[first[t]]]
         first[t] = False
         out.append(rhs)
     return out
 
 
-def _solve_neighbourhood(rows: _Rows, free: np.ndarray, x: np.ndarray, rhs: np.ndarray,
+def _solve_neighbourhood(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: np.ndarray,
                          seed: int) -> np.ndarray | None:
-    """Most placements over the ``free`` columns within ``rhs``, the others held at ``x``; the whole plan,
-    or None."""
+    """Most placements over the neighbourhood's columns within ``rhs``, the others held at ``x``; the whole
+    plan, or None."""
+    free = hood.free
     if not len(free):
         return None
-    sub = rows.matrix[:, free]
-    touched = np.unique(sub.indices)
-    sub = sub[touched, :].tocsc()
     highs = _new_highs()
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("time_limit", SUB_SECONDS)
-    m = len(touched)
-    highs.addRows(m, np.full(m, -highspy.kHighsInf), rhs[touched], 0, np.zeros(m, dtype=np.int32),
-                  np.zeros(0, dtype=np.int32), np.zeros(0))
-    highs.addCols(len(free), -rows.placements[free].astype(float), np.zeros(len(free)), rows.upper[free],
-                  sub.nnz, sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data)
-    highs.changeColsIntegrality(len(free), np.arange(len(free), dtype=np.int32),
-                                np.full(len(free), highspy.HighsVarType.kInteger))
-    hint = highspy.HighsSolution()
-    hint.col_value = list(x[free].astype(float))
-    hint.value_valid = True
-    highs.setSolution(hint)
-    highs.run()
-    if highs.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+    _add_rows(highs, rhs[hood.touched])
+    every = np.arange(len(free))
+    _add_columns(highs, hood.matrix[hood.touched, :].tocsc(), -rows.placements[free].astype(float),
+                 rows.upper[free], every)
+    values = solve_integer(highs, len(free), x[free])
+    if values is None:
         return None
     y = x.copy()
-    y[free] = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
+    y[free] = values
     return y
 
 
@@ -165,20 +162,20 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
         for r in itertools.count():
             if log.work >= budget or stalled >= STALL_ROUNDS or time.monotonic() + 0.5 > deadline:
                 break
-            frees = []
+            hoods = []
             taken = np.zeros(n_workers, dtype=bool)
             for _ in range(threads):  # disjoint neighbourhoods, so their changes can add up
                 inside = np.zeros(n_workers, dtype=bool)
                 inside[_grow(links, int(rng.choice(seeds)), NEIGHBOURHOOD_WORKERS, rng)] = True
                 inside &= ~taken
                 taken |= inside
-                frees.append(np.nonzero(inside[owner] & usable)[0])
-            shares = _shares(rows, frees, x)
-            plans = list(pool.map(_solve_neighbourhood, [rows] * len(frees), frees, [x] * len(frees), shares,
-                                  [seed + 7919 * r + k for k in range(len(frees))]))
+                hoods.append(_Neighbourhood(rows, np.nonzero(inside[owner] & usable)[0]))
+            shares = _shares(rows, hoods, x)
+            plans = list(pool.map(_solve_neighbourhood, [rows] * len(hoods), hoods, [x] * len(hoods), shares,
+                                  [seed + 7919 * r + k for k in range(len(hoods))]))
             log.rounds += 1
-            log.neighbourhoods += len(frees)
-            log.work += int(np.mean([len(free) for free in frees]))
+            log.neighbourhoods += len(hoods)
+            log.work += int(np.mean([len(hood.free) for hood in hoods]))
             better = [y for y in plans if y is not None and rows.placed(y) > rows.placed(x) and rows.holds(y)]
             stalled = 0 if better else stalled + 1
             if not better:

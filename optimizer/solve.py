@@ -127,15 +127,14 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     if lp is not None and lp.solved and len(cl.columns):
         say("placements by branch and cut")
         state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
-        if mip is None or not (mip.complete and mip.status == "Optimal"):
+        if not (mip is not None and mip.proven):
             say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
             state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
                                 mip_log)
 
-    say("improving placements, a few workers at a time")
     search = SearchLog()
-    proven = mip is not None and mip.complete and mip.status == "Optimal"
-    if len(cl.columns) and not mip_log.rounds and not proven:
+    if len(cl.columns) and not mip_log.rounds and not (mip is not None and mip.proven):
+        say("improving placements, a few workers at a time")
         seconds = left() * SEARCH_SHARE
         improve(state, cl, np.arange(len(cl.columns)), deadline=time.monotonic() + seconds,
                 deterministic_budget=seconds * SEARCH_DETERMINISTIC_PER_SECOND, seed=seed, log=search)

@@ -49,13 +49,13 @@ def test_side_by_side_neighbourhoods_split_a_shared_class():
     rows = mip_search._Rows(cl, cap)
     c = cl.columns
     x = np.zeros(len(c), dtype=np.int64)
-    frees = [np.nonzero(~c.is_move & (c.worker == j))[0] for j in (0, 1)]
-    shares = mip_search._shares(rows, frees, x)
-    plans = [mip_search._solve_neighbourhood(rows, f, x, s, seed=0) for f, s in zip(frees, shares, strict=True)]
+    hoods = [mip_search._Neighbourhood(rows, np.nonzero(~c.is_move & (c.worker == j))[0]) for j in (0, 1)]
+    shares = mip_search._shares(rows, hoods, x)
+    plans = [mip_search._solve_neighbourhood(rows, h, x, s, seed=0) for h, s in zip(hoods, shares, strict=True)]
     together = x + sum(y - x for y in plans)
     assert rows.holds(together)
     assert [rows.placed(y) for y in plans] == [1, 0]  # the first gets the slack, the second none
-    alone = mip_search._solve_neighbourhood(rows, frees[1], x, rows.rhs, seed=0)
+    alone = mip_search._solve_neighbourhood(rows, hoods[1], x, rows.rhs, seed=0)
     assert rows.placed(alone) == 1  # without the split the second would have taken the client too
 
 
