@@ -12,7 +12,10 @@ the 6,000-client benchmark agency (2 cores): from branch and cut's 576-579 place
 A neighbourhood is a few workers linked by shared classes (`neighbourhoods._grow`); its columns are the
 unit columns to its workers and the move columns out of them. Every other column keeps its value: it is
 folded into the rows' right-hand sides, so the sub-model holds only the neighbourhood's columns and the
-rows they touch, and its optimum never places fewer than the plan (the plan is its start). Each round
+rows they touch, and its optimum never places fewer than the plan (the plan is its start). Among plans
+placing as many it prefers fewer moves, so move budget a neighbourhood does not need goes back to the
+others (on 6,000 clients the budget is spent whole, and a move can only be re-placed by a neighbourhood
+holding both its old and its new use). Each round
 solves one disjoint neighbourhood per thread from the same plan; rows they share (a class's waiting
 clients, the move budget) have their slack split between them, so their changes add up.
 
@@ -72,12 +75,20 @@ class _Rows:
         self.matrix: sp.csc_matrix = matrix.tocsc()
         c = cl.columns
         self.placements = np.where(c.is_move, 0, c.size).astype(np.int64)
+        self.moves = np.where(c.is_move, c.size, 0).astype(np.int64)
+        # a neighbourhood's objective: placements, then fewer moves (worth less than one placement in all),
+        # so a neighbourhood that can do with fewer moves frees move budget for the others
+        self.cost = -self.placements + self.moves / (2.0 * cl.move_budget + 2.0)
 
     def holds(self, x: np.ndarray) -> bool:
         return rows_hold(self.matrix, self.rhs, self.upper, x)
 
     def placed(self, x: np.ndarray) -> int:
         return int(self.placements @ x)
+
+    def score(self, x: np.ndarray) -> tuple[int, int]:
+        """Placements, then fewer moves: what a round keeps the best of."""
+        return int(self.placements @ x), -int(self.moves @ x)
 
 
 class _Neighbourhood:
@@ -120,10 +131,11 @@ def _solve_neighbourhood(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: 
     highs = _new_highs()
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_abs_gap", 0.5)  # the moves' part is under 0.5 in all: proves placements, not moves
     highs.setOptionValue("time_limit", SUB_SECONDS)
     _add_rows(highs, rhs[hood.touched])
     every = np.arange(len(free))
-    _add_columns(highs, hood.matrix[hood.touched, :].tocsc(), -rows.placements[free].astype(float),
+    _add_columns(highs, hood.matrix[hood.touched, :].tocsc(), rows.cost[free],
                  rows.upper[free], every)
     values = solve_integer(highs, len(free), x[free])
     if values is None:
@@ -176,14 +188,14 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
             log.rounds += 1
             log.neighbourhoods += len(hoods)
             log.work += int(np.mean([len(hood.free) for hood in hoods]))
-            better = [y for y in plans if y is not None and rows.placed(y) > rows.placed(x) and rows.holds(y)]
+            better = [y for y in plans if y is not None and rows.score(y) > rows.score(x) and rows.holds(y)]
             stalled = 0 if better else stalled + 1
             if not better:
                 continue
             log.improved += len(better)
-            best = max(better, key=rows.placed)
+            best = max(better, key=rows.score)
             together = x + sum(y - x for y in better)  # fits the rows by the shares, checked all the same
-            if len(better) > 1 and rows.holds(together) and rows.placed(together) > rows.placed(best):
+            if len(better) > 1 and rows.holds(together) and rows.score(together) > rows.score(best):
                 best = together
                 log.combined += 1
             x = best

@@ -81,3 +81,20 @@ def test_search_never_places_fewer_and_breaks_no_row(ag):
         return
     assert rows.holds(x)
     assert rows.placed(x) >= rows.placed(start)
+
+
+def test_search_drops_a_move_the_placements_do_not_need():
+    # W0 is full and W1 has room: a plan that moves a client off W0 to place the waiting one there places
+    # no more than placing them with W1 directly, and the move would hold budget other workers could use
+    _, cap, _, cl = _setup(_room_for([0, 3], waiting=1))
+    rows = mip_search._Rows(cl, cap)
+    c = cl.columns
+    x = np.zeros(len(c), dtype=np.int64)
+    x[np.nonzero(c.is_move & (c.source == 0) & (c.worker == 1))[0][0]] = 1
+    x[np.nonzero(~c.is_move & (c.worker == 0))[0][0]] = 1
+    assert rows.holds(x) and rows.score(x) == (1, -1)
+    log = mip_search.MipSearchLog()
+    y = mip_search.search(cl, cap, x, seconds=5, threads=2, seed=0, log=log)
+    assert rows.holds(y)
+    assert rows.score(y) == (1, 0)
+    assert log.improved >= 1 and log.placed_after == 1
