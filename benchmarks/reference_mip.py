@@ -410,9 +410,12 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
         h.run()
         lp_time = time.perf_counter() - lp_start
         h.setOptionValue("solve_relaxation", False)
+        say(f"reference: phase 1, LP relaxation {h.modelStatusToString(h.getModelStatus())} in {lp_time:.1f}s")
         # On the largest agencies the LP alone takes minutes, and the full model's root (presolve, LP, cuts)
-        # would not finish within the limit: give phase 1 all the time and report the LP's bound.
-        skip_full = lp_time > 0.1 * float(time_limit_s)
+        # would not finish within the limit: give phase 1 all the time and report the LP's bound. An LP
+        # not even solved in its share says so all the more (50,000 clients: HiGHS, inside the full
+        # model's root, ran 17 minutes past a 1,200 s limit).
+        skip_full = lp_time > 0.1 * float(time_limit_s) or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             relaxed = np.array(h.getSolution().col_value)
             lp_bound = float(relaxed @ lp.col_cost_)
@@ -440,8 +443,10 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
         found = 0 if best_start is None else round(float(best_start @ lp.col_cost_))
         if skip_full and lp_bound < math.inf:
             say(f"reference: no time left for the full model's root; best {found}, LP bound {lp_bound:.1f}")
+        elif skip_full:
+            say(f"reference: the LP relaxation is unsolved after {lp_time:.0f}s, so the full model cannot finish "
+                f"its root; best {found} (the offered start), bound: the clients it could place at most")
         else:
-            skip_full = False
             say(f"reference: phase 2, the full model (starting from {found} placed)")
     if skip_full:
         phase2_values = best_start
@@ -471,8 +476,9 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
     total_obj = float((values * objective).sum())
     if status == "optimal":
         bound_total = total_obj
-    elif skip_full:
-        bound_total = lp_bound
+    elif skip_full:  # the LP's bound, or with no LP, every client the objective counts placed
+        most = int(is_waiting.sum()) + sum(int((~is_waiting[u.members]).sum()) for u in units if u.forced)
+        bound_total = lp_bound if lp_bound < math.inf else float(most)
     else:
         bound_total = min(float(info.mip_dual_bound), lp_bound)
     forced_replaced = int((values * np.where(cur == -2, ah + al, 0)).sum())

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+import benchmarks.assign as bench
 from benchmarks.reference_mip import knapsack_hull, plan_violations, solve_reference
 from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
 from scenarios.generate import generate_agency
@@ -108,6 +109,43 @@ def test_the_start_plan_is_checked_not_trusted() -> None:
     assert bad.start_accepted is False and bad.placed == 1
     good = solve_reference(agency, start_plan={"c1": None, "c2": "w"}, time_limit_s=10)
     assert good.start_accepted is True and good.placed == 1
+
+
+def test_an_unsolved_lp_relaxation_skips_the_full_model() -> None:
+    """When the LP relaxation is not solved in phase 1's share, the full model's root cannot finish either
+    (on 50,000 clients it ran 17 minutes past its limit): the reference keeps the offered start and
+    bounds by the clients waiting, and says it hit its limit."""
+    agency = Agency([client("c1"), client("c2"), client("c3", languages=("ar",))], [worker("w", fte=0.04)],
+                    NO_MOVES, AS_OF)
+    result = solve_reference(agency, time_limit_s=10, start_plan={"c1": "w", "c2": None, "c3": None},
+                             highs_options={"presolve": "off", "simplex_iteration_limit": 0})
+    assert result.status == "time_limit" and result.lp_bound is None
+    assert result.placed == 1 and result.bound == 3
+    assert plan_violations(agency, result.assignments) == []
+
+
+def sleep_in_child(*_args) -> None:
+    """A reference stuck inside HiGHS: it never answers."""
+    import time
+    time.sleep(60)
+
+
+def test_the_benchmark_stops_a_reference_past_its_hard_wall(monkeypatch) -> None:
+    """HiGHS' own limit does not hold inside every step, so the benchmark runs the reference in a child
+    process and stops it at a wall; the row then says it did not finish, with no plan."""
+    monkeypatch.setattr(bench, "REFERENCE_WALL_FACTOR", 0.0)
+    monkeypatch.setattr(bench, "REFERENCE_WALL_EXTRA_S", 5.0)
+    agency = Agency([client("c1"), client("c2")], [worker("w")], NO_MOVES, AS_OF)
+    result = bench.reference_within(agency, 1.0, 1, {}, lambda _m: None, target=sleep_in_child)
+    assert result.status == "did not finish" and result.placed is None and result.bound == 2
+
+
+def test_the_benchmark_returns_the_reference_it_ran_in_a_child() -> None:
+    """Spawned after HiGHS has run here (the earlier tests), the child's HiGHS still solves: a forked one
+    did not."""
+    agency = Agency([client("c1"), client("c2")], [worker("w", fte=0.02)], NO_MOVES, AS_OF)
+    result = bench.reference_within(agency, 10.0, 1, {"c1": "w", "c2": None}, lambda _m: None)
+    assert result.optimal and result.placed == 1 and result.start_accepted is True
 
 
 @pytest.mark.parametrize(("high", "low", "cap"), [(10, 3, 75), (10, 3, 150), (50, 15, 600), (12, 5, 37), (7, 7, 0)])
