@@ -119,7 +119,7 @@ def machine() -> dict[str, str]:
 
 
 def run_size(n_clients: int, seed: int, *, assign_budget: float | None, reference_budget: float | None,
-             num_workers: int, say, t0: float | None = None) -> Row:
+             num_workers: int, say: Progress) -> Row:
     """Generate one agency and run greedy, the optimizer and the reference on it."""
     from optimizer import assign, greedy_assign
     from optimizer.check import violations
@@ -154,8 +154,7 @@ def run_size(n_clients: int, seed: int, *, assign_budget: float | None, referenc
     say(f"[{n_clients}] violations: optimizer.check {len(opt_check)}, reference checker {len(ref_check)}")
 
     say(f"[{n_clients}] reference MIP (HiGHS, {ref_budget:g}s limit), started from the optimizer's plan")
-    ref = reference_within(agency, ref_budget, num_workers, plan_map, lambda m: say(f"[{n_clients}]   {m}"),
-                           label=f"[{n_clients}]   ", t0=t0)
+    ref = reference_within(agency, ref_budget, num_workers, plan_map, say.labelled(f"[{n_clients}]   "))
     ref_plan_problems = plan_violations(agency, ref.assignments) if ref.placed is not None else []
     say(f"[{n_clients}] reference: {ref.status}, best {ref.placed}, bound {ref.bound}, gap {ref.gap:.2%}, "
         f"{ref.wall_time_s:.1f}s; start accepted: {ref.start_accepted}; its plan breaks {len(ref_plan_problems)} rules")
@@ -173,15 +172,27 @@ def run_size(n_clients: int, seed: int, *, assign_budget: float | None, referenc
     )
 
 
-def _solve_in_child(queue, agency, budget: float, threads: int, start_plan, label: str, t0: float) -> None:
-    def say(message: str) -> None:
-        print(f"{time.perf_counter() - t0:8.1f}s {label}{message}", flush=True)
+@dataclass(frozen=True)
+class Progress:
+    """A progress line stamped with the seconds since the run began. A value, not a closure, so it can be
+    handed to the reference's child process, which prints its lines the same way."""
 
+    t0: float
+    label: str = ""
+
+    def __call__(self, message: str) -> None:
+        print(f"{time.perf_counter() - self.t0:8.1f}s {self.label}{message}", flush=True)
+
+    def labelled(self, label: str) -> Progress:
+        return Progress(self.t0, self.label + label)
+
+
+def _solve_in_child(queue, agency, budget: float, threads: int, start_plan, say: Progress) -> None:
     queue.put(solve_reference(agency, time_limit_s=budget, threads=threads, progress=say, start_plan=start_plan))
 
 
-def reference_within(agency, budget: float, threads: int, start_plan: dict[str, str | None], say, *,
-                     label: str = "", t0: float | None = None, target=_solve_in_child) -> ReferenceResult:
+def reference_within(agency, budget: float, threads: int, start_plan: dict[str, str | None], say: Progress, *,
+                     target=_solve_in_child) -> ReferenceResult:
     """The reference, in a child process stopped at a hard wall: HiGHS' own time limit does not hold inside
     every step (50,000 clients: its full model's root ran 17 minutes past a 1,200 s limit), and a
     benchmark that never ends records nothing. Stopped there, it reports no plan and the trivial bound.
@@ -191,8 +202,7 @@ def reference_within(agency, budget: float, threads: int, start_plan: dict[str, 
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     t = time.perf_counter()
-    child = context.Process(target=target, args=(queue, agency, budget, threads, start_plan, label,
-                                                 t if t0 is None else t0))
+    child = context.Process(target=target, args=(queue, agency, budget, threads, start_plan, say))
     child.start()
     wall = budget * REFERENCE_WALL_FACTOR + REFERENCE_WALL_EXTRA_S
     try:
@@ -304,16 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/assign.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     info = machine()
-    t0 = time.perf_counter()
-
-    def say(message: str) -> None:
-        print(f"{time.perf_counter() - t0:8.1f}s {message}", flush=True)
-
+    say = Progress(time.perf_counter())
     say(f"machine: {info['nproc']} CPUs, {info['cpu']}")
     rows: list[Row] = []
     for n in sizes:
         rows.append(run_size(n, args.seed, assign_budget=args.time_limit, reference_budget=args.reference_time_limit,
-                             num_workers=args.num_workers, say=say, t0=t0))
+                             num_workers=args.num_workers, say=say))
         args.out.write_text(render(rows, info, command, started, None), encoding="utf-8")  # partial results
     finished = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     args.out.write_text(render(rows, info, command, started, finished), encoding="utf-8")

@@ -415,8 +415,9 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
         # would not finish within the limit: give phase 1 all the time and report the LP's bound. An LP
         # not even solved in its share says so all the more (50,000 clients: HiGHS, inside the full
         # model's root, ran 17 minutes past a 1,200 s limit).
-        skip_full = lp_time > 0.1 * float(time_limit_s) or h.getModelStatus() != highspy.HighsModelStatus.kOptimal
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        lp_solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        skip_full = lp_time > 0.1 * float(time_limit_s) or not lp_solved
+        if lp_solved:
             relaxed = np.array(h.getSolution().col_value)
             lp_bound = float(relaxed @ lp.col_cost_)
             keep = relaxed > 1e-7

@@ -136,7 +136,7 @@ def test_the_benchmark_stops_a_reference_past_its_hard_wall(monkeypatch) -> None
     monkeypatch.setattr(bench, "REFERENCE_WALL_FACTOR", 0.0)
     monkeypatch.setattr(bench, "REFERENCE_WALL_EXTRA_S", 5.0)
     agency = Agency([client("c1"), client("c2")], [worker("w")], NO_MOVES, AS_OF)
-    result = bench.reference_within(agency, 1.0, 1, {}, lambda _m: None, target=sleep_in_child)
+    result = bench.reference_within(agency, 1.0, 1, {}, bench.Progress(0.0), target=sleep_in_child)
     assert result.status == "did not finish" and result.placed is None and result.bound == 2
 
 
@@ -144,7 +144,7 @@ def test_the_benchmark_returns_the_reference_it_ran_in_a_child() -> None:
     """Spawned after HiGHS has run here (the earlier tests), the child's HiGHS still solves: a forked one
     did not."""
     agency = Agency([client("c1"), client("c2")], [worker("w", fte=0.02)], NO_MOVES, AS_OF)
-    result = bench.reference_within(agency, 10.0, 1, {"c1": "w", "c2": None}, lambda _m: None)
+    result = bench.reference_within(agency, 10.0, 1, {"c1": "w", "c2": None}, bench.Progress(0.0))
     assert result.optimal and result.placed == 1 and result.start_accepted is True
 
 
