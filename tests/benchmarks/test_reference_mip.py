@@ -202,3 +202,26 @@ def test_reference_plan_obeys_the_rules_on_a_generated_agency() -> None:
         wid = ref.assignments[c.client_id]
         if wid is not None:
             assert can_serve(c, workers[wid])
+
+
+def _row(**kw) -> bench.Row:
+    fields = dict(clients=50_000, workers=1_000, waiting=7_500, generate_s=1.0, notes={}, assign_budget_s=120,
+                  assign_wall_s=110.0, assign_status="FEASIBLE", placed=2_894, placement_bound=3_035, moved=500,
+                  greedy_placed=2_028, greedy_wall_s=5.0, ref_status="time_limit", ref_placed=2_894, ref_bound=7_500,
+                  ref_gap=0.6, ref_wall_s=200.0, ref_moves=500, ref_vars=2_000_000, ref_start_accepted=True,
+                  violations_optimizer_check=0, violations_reference_check=0, violations_reference_plan=0,
+                  examples=[], ref_lp_bound=None)
+    fields.update(kw)
+    return bench.Row(**fields)
+
+
+def test_no_ratio_against_a_reference_that_only_kept_the_offered_start() -> None:
+    info = {"nproc": "2", "cpu": "x", "platform": "y", "python": "3.11", "ortools version": "9",
+            "highspy version": "1", "numpy version": "2", "commit": "abc"}
+    unsolved = _row()
+    assert unsolved.ratio is None
+    text = bench.render([unsolved], info, "cmd", "now", None)
+    assert "placed/reference NOT CHECKED" in text and "placed/reference 100.00%" not in text
+    solved = _row(ref_lp_bound=3_040.5, ref_placed=2_900)
+    assert solved.ratio == pytest.approx(2_894 / 2_900)
+    assert "NOT CHECKED" not in bench.render([solved], info, "cmd", "now", None)

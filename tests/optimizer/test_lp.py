@@ -1,0 +1,115 @@
+"""The LP relaxation (`optimizer.lp`): its bound holds however column generation stops, each round gets
+its own time from HiGHS, and the interior-point guide spreads over interchangeable workers."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import pytest
+
+import optimizer.lp as lp_module
+import optimizer.solve as solve_module
+from optimizer import assign
+from optimizer.check import violations
+from optimizer.classes import build_classes
+from optimizer.eligibility import compute_eligibility, worker_capacity
+from optimizer.lp import _matrix, central_solution, lp_relaxation
+from optimizer.units import ranked, rule_family_one_worker
+from tests.optimizer.generate import random_agency
+
+
+def _classes(ag):
+    el = compute_eligibility(ag)
+    cap = worker_capacity(ag, el)
+    units = rule_family_one_worker(ag, el)
+    return cap, build_classes(ag, el, cap, units, ranked(units))
+
+
+def _full_lp(cl, cap) -> float:
+    """The relaxation over every column at once, for comparison (placements, maximised)."""
+    matrix, rhs, upper = _matrix(cl, cap, True)
+    highs = lp_module._new_highs()
+    lp_module._add_rows(highs, rhs)
+    c = cl.columns
+    lp_module._add_columns(highs, matrix, -np.where(c.is_move, 0, c.size).astype(float), upper,
+                           np.arange(len(c)))
+    highs.run()
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return -highs.getInfo().objective_function_value
+
+
+@pytest.mark.parametrize("close_enough", [0.0, 0.05])
+def test_the_bound_holds_when_column_generation_stops_close_to_the_optimum(monkeypatch, close_enough):
+    cap, cl = _classes(random_agency(400, 12, seed=3))
+    monkeypatch.setattr(lp_module, "START_PER_CLASS", 1)
+    monkeypatch.setattr(lp_module, "ADD_PER_ROUND", 50)
+    monkeypatch.setattr(lp_module, "CLOSE_ENOUGH", close_enough)
+    relaxation = lp_relaxation(cl, cap, time_limit_s=60)
+    optimum = _full_lp(cl, cap)
+    assert relaxation.objective >= optimum - 1e-6
+    if close_enough == 0.0:
+        assert relaxation.converged and relaxation.objective == pytest.approx(optimum, abs=1e-6)
+
+
+def test_each_round_of_column_generation_gets_its_own_time(monkeypatch):
+    """HiGHS counts its time limit over every run of one instance: a round that set only the time left
+    would be stopped at once after earlier rounds used more than that."""
+    limits: list[tuple[float, float]] = []
+    real = lp_module._new_highs
+
+    class Clocked:
+        def __init__(self):
+            self.highs = real()
+
+        def getRunTime(self):  # noqa: N802 (HiGHS' name)
+            return self.highs.getRunTime() + 1000.0  # as if earlier runs had used 1,000 s
+
+        def setOptionValue(self, name, value):  # noqa: N802
+            if name == "time_limit":
+                limits.append((value, self.getRunTime()))
+            return self.highs.setOptionValue(name, value)
+
+        def __getattr__(self, name):
+            return getattr(self.highs, name)
+
+    monkeypatch.setattr(lp_module, "_new_highs", Clocked)
+    monkeypatch.setattr(lp_module, "START_PER_CLASS", 1)
+    monkeypatch.setattr(lp_module, "ADD_PER_ROUND", 20)
+    monkeypatch.setattr(lp_module, "CLOSE_ENOUGH", 0.0)
+    cap, cl = _classes(random_agency(400, 12, seed=3))
+    lp_relaxation(cl, cap, time_limit_s=30)
+    assert len(limits) >= 2
+    assert all(limit >= used + 1.0 for limit, used in limits)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_central_solution_is_optimal_and_spreads_wider_than_the_vertex(seed):
+    """The guide for large agencies' branch and cut: still an optimum of the relaxation, over more of the
+    columns some optimum uses (interchangeable workers) than the simplex's vertex."""
+    cap, cl = _classes(random_agency(400, 12, seed=seed))
+    relaxation = lp_relaxation(cl, cap, time_limit_s=30)
+    assert relaxation.converged
+    central = central_solution(cl, cap, relaxation, time_limit_s=30)
+    assert central is not None
+    matrix, rhs, upper = _matrix(cl, cap, True)
+    assert np.all(matrix @ central <= rhs + 1e-5) and np.all((central >= -1e-7) & (central <= upper + 1e-7))
+    units = ~cl.columns.is_move
+    assert central[units] @ cl.columns.size[units] == pytest.approx(relaxation.objective, abs=1e-4)
+    wide = np.count_nonzero(central[units] > solve_module.CENTRAL_MIN_VALUE)
+    assert wide > 1.5 * np.count_nonzero(relaxation.values[units] > 1e-6)
+
+
+def test_the_interior_point_restriction_plans_are_valid_and_deterministic(monkeypatch):
+    """Large agencies take branch and cut over the interior point's columns when the reduced-cost
+    restriction is too large; forced here on a medium agency."""
+    monkeypatch.setattr(solve_module, "EXACT_COLUMNS", 0)
+    monkeypatch.setattr(solve_module, "MIP_MAX_COLUMNS", 0)
+    ag = random_agency(400, 12, seed=6)
+    first = assign(ag, time_limit_s=10, seed=3)
+    second = assign(ag, time_limit_s=10, seed=3)
+    bc = first.summary["model"]["branch_and_cut"]
+    assert bc["guide"] == "interior point"
+    assert violations(ag, first) == []
+    s = first.summary
+    assert s["placement_bound"] >= s["placed"] + s["replaced"]
+    assert first.assignments == second.assignments
