@@ -260,7 +260,7 @@ def render(rows: list[Row], info: dict[str, str], command: str, started: str, fi
         ref_best = r.ref_placed if r.ref_placed is not None else "none"
         ref_cell = (f"**{ref_best}** (optimal)" if r.ref_status == "optimal"
                     else f"{ref_best} / {r.ref_bound} ({r.ref_status}, gap {r.ref_gap:.2%})")
-        over_greedy_opt = (None if not r.greedy_placed or r.ref_placed is None
+        over_greedy_opt = (None if not r.greedy_placed or r.ref_placed is None or not r.ref_searched
                            else r.ref_placed / r.greedy_placed - 1)
         over_greedy = None if not r.greedy_placed else r.placed / r.greedy_placed - 1
         lines.append(

@@ -222,6 +222,7 @@ def test_no_ratio_against_a_reference_that_only_kept_the_offered_start() -> None
     assert unsolved.ratio is None
     text = bench.render([unsolved], info, "cmd", "now", None)
     assert "placed/reference NOT CHECKED" in text and "placed/reference 100.00%" not in text
+    assert "| n/a | 2,028 | n/a | 42.70% |" in text  # no margin of the "optimum" over greedy either
     solved = _row(ref_lp_bound=3_040.5, ref_placed=2_900)
     assert solved.ratio == pytest.approx(2_894 / 2_900)
     assert "NOT CHECKED" not in bench.render([solved], info, "cmd", "now", None)
