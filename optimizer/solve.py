@@ -262,10 +262,10 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
         seconds = left * MIP_SHARE
     else:
         seconds = left * MIP_SHARE_RESTRICTED
-        base = [np.nonzero(lp.values > 1e-6)[0], np.nonzero(columns)[0],
-                np.nonzero(c.is_move & (lp.reduced_cost < MIP_MOVE_REDUCED_COST))[0]]
-        selected = np.unique(np.concatenate(
-            [*base, _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS)]))
+        support, own = np.nonzero(lp.values > 1e-6)[0], np.nonzero(columns)[0]
+        selected = np.unique(np.concatenate([
+            support, own, np.nonzero(c.is_move & (lp.reduced_cost < MIP_MOVE_REDUCED_COST))[0],
+            _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS)]))
         if len(selected) > MIP_MAX_COLUMNS:
             if central is None:
                 began = time.monotonic()
@@ -274,7 +274,7 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
             if central is None:
                 return plan, None, None
             selected = np.unique(np.concatenate([
-                base[0], base[1], np.nonzero(c.is_move & (lp.reduced_cost < -CENTRAL_REDUCED_COST))[0],
+                support, own, np.nonzero(c.is_move & (lp.reduced_cost < -CENTRAL_REDUCED_COST))[0],
                 np.nonzero(central > CENTRAL_MIN_VALUE)[0]]))
             if len(selected) > CENTRAL_MAX_COLUMNS:
                 return plan, None, central
