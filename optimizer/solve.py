@@ -93,9 +93,11 @@ MIP_COLUMNS_PER_CLASS = 10  # on a large agency, per class: the columns closest 
 MIP_MOVE_REDUCED_COST = 0.0  # ... and the move columns below this reduced cost (an LP stopped by its time
                              # limit leaves some that would still improve it)
 CENTRAL_SHARE = 0.5      # of its share: the interior point whose support guides the restriction (`lp.central_solution`)
-CENTRAL_MIN_VALUE = 0.05  # columns it values above this join the restriction
-CENTRAL_MAX_COLUMNS = 20_000  # that restriction is not tried above this (measured: 4,500 columns on 20,000
-                              # clients, 8,400 on 50,000)
+CENTRAL_MIN_VALUE = 0.02  # columns it values above this join the restriction (measured, 20,000 clients, seeds
+                          # 1/2: 0.1 -> 1,897/1,897 placed; 0.05 -> 1,898/1,904; 0.03 -> 1,910/1,917; 0.02 ->
+                          # 1,913/1,919; 0.01 -> 1,908/1,889; 50,000 clients: 0.05 -> 2,894, 0.02 -> 2,934)
+CENTRAL_MAX_COLUMNS = 30_000  # that restriction is not tried above this (measured at 0.02: 18,154 columns on
+                              # 50,000 clients; at 0.005 it passes 20,000 on 20,000 clients)
 MIP_MAX_COLUMNS = 10_000   # larger restrictions are not tried (measured: 16,045 columns on 20,000 clients, root
                            # unfinished after 25 s): the neighbourhood search gets their time
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
@@ -251,9 +253,10 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
     too many (20,000 clients and up), the columns an interior point of the LP's optimal face uses
     (`lp.central_solution`). Measured on the 20,000-client benchmark agency from the 1,776-placement start:
     the reduced-cost restriction has 16,000 columns and its root does not finish in 25 s; the interior-point
-    one has 4,500 and reaches 1,883 in 8 s and 1,889 in 13 s (its own bound 1,911; the LP's support alone,
-    1,825). On 50,000 clients, 2,676 -> 2,864 in 11 s. On 6,000 clients the reduced-cost restriction stays:
-    with the interior point's columns added the search ended at 580-581, without them at 584."""
+    one (columns valued above 0.05) has 4,500 and reaches 1,883 in 8 s and 1,889 in 13 s (its own bound
+    1,911; the LP's support alone, 1,825). On 50,000 clients, 2,676 -> 2,864 in 11 s. On 6,000 clients
+    the reduced-cost restriction stays: with the interior point's columns added the search ended at 580-581,
+    without them at 584."""
     c = cl.columns
     columns = plan_columns(cl, plan)
     start = columns if _expressible(cl, plan, columns) else None
