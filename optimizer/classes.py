@@ -24,7 +24,7 @@ LP relaxation and `optimizer.model` builds the CP-SAT model over all of them or 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -113,6 +113,7 @@ class Classes:
     move_classes: list[MoveClass]
     move_budget: int
     columns: Columns
+    rows_cache: list = field(default_factory=list, repr=False, compare=False)  # see `lp.complete_rows`
 
     def unit_class(self) -> dict[int, int]:
         """Unit index -> the class holding it."""

@@ -22,7 +22,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.classes import Classes, worker_facets
+from optimizer.classes import Classes, Columns, worker_facets
 from optimizer.decode import place_rounded
 from optimizer.eligibility import NO_LIMIT, WorkerCapacity
 
@@ -118,6 +118,25 @@ def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool,
     return matrix, np.concatenate(rhs), upper
 
 
+def complete_rows(cl: Classes, cap: WorkerCapacity) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """`_matrix` with moves, built once per classes and capacity: a large agency's solve asks for it up to six
+    times (the LP, the interior point, branch and cut and the neighbourhood search, the last two twice), and
+    on 50,000 clients each build takes 0.57 s. The cache lives on ``cl``, so it goes when the classes go;
+    nobody writes into the arrays it returns."""
+    for held, rows in cl.rows_cache:
+        if held is cap:
+            return rows
+    rows = _matrix(cl, cap, True)
+    cl.rows_cache.append((cap, rows))
+    return rows
+
+
+def placement_cost(c: Columns) -> np.ndarray:
+    """The placement stage's objective in HiGHS' minimising form: minus the clients each column places
+    (a move column places nobody)."""
+    return -np.where(c.is_move, 0, c.size).astype(float)
+
+
 def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start: np.ndarray | None = None,
                   time_limit_s: float = 60.0, supply: np.ndarray | None = None) -> Relaxation:
     """The placement stage's LP relaxation (each worker's knapsack hull included), by column generation.
@@ -135,8 +154,8 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
     if n == 0:
         return Relaxation(True, True, 0.0, np.zeros(0), np.zeros(0))
     deadline = time.monotonic() + time_limit_s
-    matrix, rhs, upper = _matrix(cl, cap, moves, supply)
-    objective = -np.where(c.is_move, 0, c.size).astype(float)
+    matrix, rhs, upper = complete_rows(cl, cap) if moves and supply is None else _matrix(cl, cap, moves, supply)
+    objective = placement_cost(c)
     usable = upper > 0
     if start is None:
         room = (cap.capacity - cap.kept_load)[c.worker]
@@ -205,7 +224,7 @@ def central_solution(cl: Classes, cap: WorkerCapacity, guide: Relaxation, *, tim
     the solve takes 20 s instead of 3 s on that agency.
     """
     c = cl.columns
-    matrix, rhs, upper = _matrix(cl, cap, True)
+    matrix, rhs, upper = complete_rows(cl, cap)
     rc = guide.reduced_cost
     moves_in = (guide.values > 1e-6) | (rc < -CENTRAL_REDUCED_COST)
     columns = np.nonzero((rc < CENTRAL_REDUCED_COST) & (upper > 0) & (~c.is_move | moves_in))[0]
@@ -216,7 +235,7 @@ def central_solution(cl: Classes, cap: WorkerCapacity, guide: Relaxation, *, tim
     highs.setOptionValue("run_crossover", "off")
     highs.setOptionValue("time_limit", max(0.5, float(time_limit_s)))
     _add_rows(highs, rhs)
-    _add_columns(highs, matrix, -np.where(c.is_move, 0, c.size).astype(float), upper, columns)
+    _add_columns(highs, matrix, placement_cost(c), upper, columns)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None

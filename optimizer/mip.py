@@ -27,7 +27,7 @@ import numpy as np
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
-from optimizer.lp import _add_columns, _add_rows, _matrix, _new_highs
+from optimizer.lp import _add_columns, _add_rows, _new_highs, complete_rows, placement_cost
 
 FEASIBILITY_TOLERANCE = 1e-6
 
@@ -61,13 +61,13 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
     n = len(c)
     cols = np.arange(n) if selected is None else np.unique(selected).astype(np.int64)
     complete = len(cols) == n
-    matrix, rhs, upper = _matrix(cl, cap, True)
+    matrix, rhs, upper = complete_rows(cl, cap)
     highs = _new_highs()
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("time_limit", max(0.5, float(time_limit_s)))
     highs.setOptionValue("mip_max_nodes", int(node_limit))
     _add_rows(highs, rhs)
-    _add_columns(highs, matrix, -np.where(c.is_move, 0, c.size).astype(float), upper, cols)
+    _add_columns(highs, matrix, placement_cost(c), upper, cols)
     whole = start is not None and not np.any(np.delete(start, cols))
     x = solve_integer(highs, len(cols), start[cols] if whole else None)
     info = highs.getInfo()

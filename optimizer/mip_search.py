@@ -38,7 +38,7 @@ import scipy.sparse as sp
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
-from optimizer.lp import _add_columns, _add_rows, _matrix, _new_highs
+from optimizer.lp import _add_columns, _add_rows, _new_highs, complete_rows
 from optimizer.mip import FEASIBILITY_TOLERANCE, rows_hold, solve_integer
 from optimizer.neighbourhoods import _grow, worker_links
 
@@ -71,7 +71,7 @@ class _Rows:
     """The model's rows ``A x <= b, 0 <= x <= upper`` over every column, built once per search."""
 
     def __init__(self, cl: Classes, cap: WorkerCapacity):
-        matrix, self.rhs, self.upper = _matrix(cl, cap, True)
+        matrix, self.rhs, self.upper = complete_rows(cl, cap)
         self.matrix: sp.csc_matrix = matrix.tocsc()
         c = cl.columns
         self.placements = np.where(c.is_move, 0, c.size).astype(np.int64)

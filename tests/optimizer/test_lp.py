@@ -11,18 +11,9 @@ import optimizer.lp as lp_module
 import optimizer.solve as solve_module
 from optimizer import assign
 from optimizer.check import violations
-from optimizer.classes import build_classes
-from optimizer.eligibility import compute_eligibility, worker_capacity
 from optimizer.lp import _matrix, central_solution, lp_relaxation
-from optimizer.units import ranked, rule_family_one_worker
 from tests.optimizer.generate import random_agency
-
-
-def _classes(ag):
-    el = compute_eligibility(ag)
-    cap = worker_capacity(ag, el)
-    units = rule_family_one_worker(ag, el)
-    return cap, build_classes(ag, el, cap, units, ranked(units))
+from tests.optimizer.test_mip import _classes
 
 
 def _full_lp(cl, cap) -> float:
@@ -31,8 +22,7 @@ def _full_lp(cl, cap) -> float:
     highs = lp_module._new_highs()
     lp_module._add_rows(highs, rhs)
     c = cl.columns
-    lp_module._add_columns(highs, matrix, -np.where(c.is_move, 0, c.size).astype(float), upper,
-                           np.arange(len(c)))
+    lp_module._add_columns(highs, matrix, lp_module.placement_cost(c), upper, np.arange(len(c)))
     highs.run()
     assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
     return -highs.getInfo().objective_function_value
