@@ -5,12 +5,17 @@ CP-SAT optimizer whenever both prove optimality on the same rules."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date
 
+import highspy
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import benchmarks.assign as bench
-from benchmarks.reference_mip import knapsack_hull, plan_violations, solve_reference
+from benchmarks.reference_mip import _relaxation_by_pricing, knapsack_hull, plan_violations, solve_reference
 from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
 from scenarios.generate import generate_agency
 from scenarios.rules import can_serve
@@ -157,6 +162,47 @@ def test_knapsack_hull_has_exactly_the_integer_points(high: int, low: int, cap: 
             assert feasible == all(a * h + b * lo <= c for a, b, c in facets), (h, lo)
 
 
+def _random_lp(seed: int) -> tuple[highspy.HighsLp, float]:
+    """A random maximising LP of the reference's shape (``<=`` rows, bounded non-negative columns) and its
+    optimum by HiGHS over every column at once."""
+    rng = np.random.default_rng(seed)
+    n_rows, n = 5, 30
+    dense = rng.integers(0, 4, size=(n_rows, n)) * (rng.random((n_rows, n)) < 0.5)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, n_rows
+    lp.col_cost_ = rng.integers(0, 4, size=n).astype(float)
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = rng.integers(1, 4, size=n).astype(float)
+    lp.row_lower_ = np.full(n_rows, -highspy.kHighsInf)
+    lp.row_upper_ = rng.integers(2, 12, size=n_rows).astype(float)
+    rows, cols = np.nonzero(dense.T)  # column-wise: (column, row) pairs in column order
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = cols.astype(np.int32)
+    lp.a_matrix_.value_ = dense.T[rows, cols].astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.run()
+    return lp, h.getInfo().objective_function_value
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), share=st.floats(0.0, 0.6))
+def test_column_generation_bounds_the_lp_and_converges_to_it(seed: int, share: float) -> None:
+    """The reference's LP relaxation is solved over a growing subset of columns: the bound from any round's
+    duals is never below the LP's optimum, and once no column prices out it is that optimum."""
+    lp, optimum = _random_lp(seed)
+    first = np.random.default_rng(seed + 1).random(lp.num_col_) < share
+    one_round = _relaxation_by_pricing(lp, first, 30.0, 2, {}, max_rounds=1)
+    assert one_round.bound >= optimum - 1e-6
+    whole = _relaxation_by_pricing(lp, first, 30.0, 2, {})
+    assert whole.converged
+    assert whole.bound == pytest.approx(optimum, abs=1e-6)
+    assert whole.values @ np.asarray(lp.col_cost_) == pytest.approx(optimum, abs=1e-6)
+
+
 def _small_agency(seed: int, policy: Policy, n_clients: int = 140, n_workers: int = 6) -> Agency:
     agency = generate_agency(n_clients, n_workers, seed=seed)
     return dataclasses.replace(agency, policy=policy)
@@ -202,6 +248,27 @@ def test_reference_plan_obeys_the_rules_on_a_generated_agency() -> None:
         wid = ref.assignments[c.client_id]
         if wid is not None:
             assert can_serve(c, workers[wid])
+
+
+def test_a_large_model_searches_each_types_best_priced_columns_first(monkeypatch) -> None:
+    """Past PHASE1_MAX_PLACEMENT_COLUMNS, phase 1's MIP keeps only each type's best-priced placement columns
+    (and the LP's, and the offered start's): its plan still obeys every rule, is never worse than the start,
+    and the bound is still the whole model's LP."""
+    import benchmarks.reference_mip as ref_mip
+    agency = generate_agency(300, 10, seed=9)
+    whole = solve_reference(agency, time_limit_s=30)
+    from optimizer import greedy_assign
+    greedy = greedy_assign(agency)
+    start = {a.client_id: a.worker_id for a in greedy.assignments}
+    monkeypatch.setattr(ref_mip, "PHASE1_MAX_PLACEMENT_COLUMNS", 0)
+    monkeypatch.setattr(ref_mip, "FULL_MODEL_MAX_COLUMNS", 0)
+    monkeypatch.setattr(ref_mip, "PHASE1_PER_TYPE", 1)
+    narrow = solve_reference(agency, time_limit_s=30, start_plan=start)
+    assert narrow.start_accepted
+    assert plan_violations(agency, narrow.assignments) == []
+    assert narrow.placed is not None and narrow.placed >= greedy.summary["placed"]
+    assert narrow.lp_bound == pytest.approx(whole.lp_bound, abs=1e-6)
+    assert narrow.bound == math.floor(whole.lp_bound + 1e-6) >= (whole.placed or 0)
 
 
 def _row(**kw) -> bench.Row:
