@@ -249,7 +249,8 @@ def render(rows: list[Row], info: dict[str, str], command: str, started: str, fi
         "- agencies: `scenarios.generate.generate_agency(clients, workers, waiting_share=0.15, seed)`; "
         "placements count waiting clients placed (and forced movers re-placed, none here)",
         "- reference: `benchmarks/reference_mip.py`, the same rules written independently (scenarios/rules.py) as a "
-        "MIP with every optional move allowed, solved by HiGHS; its status says whether its count is proven optimal",
+        "MIP with every optional move allowed, solved by HiGHS (its LP by column generation); its status says whether "
+        "its count is proven optimal",
         "",
         "| clients | workers | waiting | assign wall (s) | budget (s) | placed | solver bound | reference optimum "
         "(best / bound, status) | placed / reference | greedy placed | optimum over greedy | optimizer over greedy "

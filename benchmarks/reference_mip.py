@@ -23,6 +23,9 @@ To stay small at 50,000 clients, identical units are aggregated: units with the 
 make-up (high/low, waiting/active) and the same set of eligible workers become one integer "type" with a
 count, and `y[type, worker]` says how many of them go to that worker. This is exact (the units of a type are
 interchangeable) and removes symmetry that would otherwise slow the branch and bound.
+
+Its LP relaxation is solved by column generation (`_relaxation_by_pricing`), since nearly all columns are
+optional moves; see `solve_reference` for the two phases and benchmarks/README.md for the measurements.
 """
 
 from __future__ import annotations
