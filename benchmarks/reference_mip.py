@@ -431,11 +431,9 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
         # as they price out
         room = (cap - high_w * base_high - low_w * base_low)[col_worker_a]
         by_room = np.lexsort((-room, col_type_a))
-        first_of_type = np.searchsorted(col_type_a[by_room], np.arange(len(type_keys)))
-        rank = np.arange(n_cols) - np.repeat(first_of_type, np.diff(np.append(first_of_type, n_cols)))
         first = np.ones(n_total, dtype=bool)
         first[:n_cols] = False
-        first[by_room[rank < PRICING_START_PER_TYPE]] = True
+        first[by_room[_rank_within_type(by_room, col_type_a, len(type_keys)) < PRICING_START_PER_TYPE]] = True
         if best_start is not None:
             first |= best_start > 0
         relaxation = _relaxation_by_pricing(lp, first, float(time_limit_s) * warm_phase_share, threads,
@@ -458,9 +456,8 @@ def solve_reference(agency: Agency, *, time_limit_s: float | None = 600.0, threa
                 keep[:n_cols] |= placements  # every placement column; only the moves the LP makes
             else:  # each type's best-priced placement columns (ties: the roomiest workers first)
                 priced = np.lexsort((-room, relaxation.reduced[:n_cols], col_type_a))
-                starts = np.searchsorted(col_type_a[priced], np.arange(len(type_keys)))
-                place = np.arange(n_cols) - np.repeat(starts, np.diff(np.append(starts, n_cols)))
-                best = priced[(place < PHASE1_PER_TYPE) & placements[priced]]
+                rank = _rank_within_type(priced, col_type_a, len(type_keys))
+                best = priced[(rank < PHASE1_PER_TYPE) & placements[priced]]
                 keep[best] = True
             keep[n_cols:] = True
             if best_start is not None:
@@ -542,8 +539,8 @@ def _relaxation_by_pricing(lp: highspy.HighsLp, first: np.ndarray, time_limit_s:
     """The LP relaxation of the whole model, over a growing subset of its columns (column generation).
 
     Why: nearly all columns are optional moves (50,000 clients: 2.2 million columns), and HiGHS on all of
-    them at once did not solve the LP in 180 s, by simplex or interior point. Few moves matter, so: solve
-    over ``first`` (every placement column), price every other column against the duals, add those that
+    them at once did not solve the LP in 180 s, by simplex or interior point. Few columns matter, so: solve
+    over ``first`` (a few per type, see phase 1), price every other column against the duals, add those that
     would raise the LP most, and repeat until none would. Each round's duals prove a bound by weak duality
     with the column bounds (every row is ``<=``), so the bound holds even when time runs out first.
     """
@@ -584,7 +581,7 @@ def _relaxation_by_pricing(lp: highspy.HighsLp, first: np.ndarray, time_limit_s:
         result.bound = min(result.bound, -float(rhs @ y + np.minimum(reduced, 0.0) @ upper))
         columns = np.concatenate(inside)
         result.values = np.zeros(n)
-        result.values[columns] = np.asarray(solution.col_value)[:len(columns)] if len(columns) else 0.0
+        result.values[columns] = np.asarray(solution.col_value)
         result.columns = len(columns)
         out = np.ones(n, dtype=bool)
         out[columns] = False
@@ -596,6 +593,12 @@ def _relaxation_by_pricing(lp: highspy.HighsLp, first: np.ndarray, time_limit_s:
             break
         entering = entering[np.argsort(reduced[entering], kind="stable")[:PRICING_BATCH]]
     return result
+
+
+def _rank_within_type(order: np.ndarray, col_type: np.ndarray, n_types: int) -> np.ndarray:
+    """Each position's rank among its type's columns in ``order`` (a permutation sorted by type first)."""
+    starts = np.searchsorted(col_type[order], np.arange(n_types))
+    return np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
 
 
 def _offer(h: highspy.Highs, values: np.ndarray) -> None:
