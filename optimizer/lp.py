@@ -138,13 +138,14 @@ def placement_cost(c: Columns) -> np.ndarray:
 
 
 def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start: np.ndarray | None = None,
-                  time_limit_s: float = 60.0, supply: np.ndarray | None = None) -> Relaxation:
+                  time_limit_s: float = 60.0, supply: np.ndarray | None = None,
+                  close_enough: float = CLOSE_ENOUGH) -> Relaxation:
     """The placement stage's LP relaxation (each worker's knapsack hull included), by column generation.
 
     HiGHS solves it over a subset of columns (``start``, or each class's roomiest workers); the duals
     price every column at once (numpy), the ones that would improve the LP join, until none would.
     The result is the LP optimum over all columns, found touching only a fraction of them; stopped early
-    by the time limit, or once the duals' bound is within CLOSE_ENOUGH of the restricted LP, its ``objective``
+    by the time limit, or once the duals' bound is within ``close_enough`` of the restricted LP, its ``objective``
     is still a proven bound (from the duals) and ``converged`` is False.
     ``moves=False``: the relaxation without moves, which guides the large-agency first stage.
     ``supply`` (units left per class) and ``cap`` describe a residual problem when diving.
@@ -187,7 +188,7 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
         entering = np.nonzero(usable & ~inside & (reduced < -1e-7))[0]
         restricted = -highs.getInfo().objective_function_value
         gap = _dual_bound(matrix, rhs, upper, objective, usable, duals) - restricted
-        if not len(entering) or gap <= CLOSE_ENOUGH * max(restricted, 1.0) or time.monotonic() > deadline:
+        if not len(entering) or gap <= close_enough * max(restricted, 1.0) or time.monotonic() > deadline:
             break
         entering = entering[np.argsort(reduced[entering], kind="stable")[:ADD_PER_ROUND]]
     assert last is not None
@@ -206,42 +207,6 @@ def _dual_bound(matrix: sp.csc_matrix, rhs: np.ndarray, upper: np.ndarray, objec
     y = np.minimum(duals, 0.0)  # sign-feasible duals for <= rows (HiGHS' are, up to tolerance)
     rc = objective - matrix.T @ y
     return -float(rhs @ y + np.minimum(0.0, rc[usable]) @ upper[usable])
-
-
-CENTRAL_REDUCED_COST = 1e-6  # columns pricing below this join the interior-point solve (the optimal face)
-
-
-def central_solution(cl: Classes, cap: WorkerCapacity, guide: Relaxation, *, time_limit_s: float) -> np.ndarray | None:
-    """Values per column of a point inside the relaxation's optimal face, from HiGHS' interior-point method
-    without crossover (None when it finds none in time).
-
-    Why: the relaxation is highly degenerate (20,000 clients: about 50,000 unit columns price at zero), so
-    the simplex's optimal vertex uses only ~1,600 columns, and branch and cut restricted to them and the
-    plan's columns is capped near the plan (1,825 placements from 1,776). An interior point spreads over the
-    columns that some optimal solution uses; restricted to the ones it values above CENTRAL_MIN_VALUE (in
-    `optimizer.solve`), the same branch and cut reaches 1,889 in 13 s (measured, see `_branch_and_cut`).
-    Only the guide's own move columns join (and any still pricing below zero): with every zero-priced move
-    the solve takes 20 s instead of 3 s on that agency.
-    """
-    c = cl.columns
-    matrix, rhs, upper = complete_rows(cl, cap)
-    rc = guide.reduced_cost
-    moves_in = (guide.values > 1e-6) | (rc < -CENTRAL_REDUCED_COST)
-    columns = np.nonzero((rc < CENTRAL_REDUCED_COST) & (upper > 0) & (~c.is_move | moves_in))[0]
-    if not len(columns):
-        return None
-    highs = _new_highs()
-    highs.setOptionValue("solver", "ipm")
-    highs.setOptionValue("run_crossover", "off")
-    highs.setOptionValue("time_limit", max(0.5, float(time_limit_s)))
-    _add_rows(highs, rhs)
-    _add_columns(highs, matrix, placement_cost(c), upper, columns)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    values = np.zeros(len(c))
-    values[columns] = np.asarray(highs.getSolution().col_value)
-    return values
 
 
 def dive(cl: Classes, cap: WorkerCapacity, state, guide: Relaxation, order: list[int], *, rounds: int,

@@ -3,20 +3,21 @@
 Pipeline: eligibility (vectorised per-pair rules) -> units (families whole) -> the greedy plan (a floor)
 -> classes of interchangeable units and movable items, and the model's columns -> the LP relaxation
 (HiGHS, column generation, moves included): the proven bound, and a starting plan by LP diving and the
-make-room pass -> branch and cut on the placement stage (HiGHS, `optimizer.mip`), from that plan
--> unless that proved its plan optimal, large-neighbourhood search with HiGHS over about fifteen workers
-at a time, two neighbourhoods side by side (`optimizer.mip_search`); when branch and cut was guided by an
-interior point of the LP (large agencies), once more branch and cut from the improved plan (its columns
-join the restriction) and the search again; or else CP-SAT's search over a few workers
-(`optimizer.neighbourhoods`) -> the later stages of the lexicographic objective
-(`optimizer.stages`) -> counts decoded into named clients -> polishing -> assignments with reasons and the summary.
+make-room pass -> branch and cut on the placement stage (HiGHS, `optimizer.mip`), from that plan: on a small
+agency over the complete model; on a large one, the LP converged from the plan's columns, then rounds of
+branch and cut over restrictions drawn from it, each class's least-priced columns with ties broken at random
+(`optimizer.restrictions`) -> unless that proved its plan optimal, large-neighbourhood search with HiGHS
+over about fifteen workers at a time, two neighbourhoods side by side (`optimizer.mip_search`); or else
+CP-SAT's search over a few workers (`optimizer.neighbourhoods`) -> the later stages of the lexicographic
+objective (`optimizer.stages`) -> counts decoded into named clients -> polishing -> assignments with
+reasons and the summary.
 
 Why branch and cut, then a neighbourhood search, before CP-SAT's own stages: one CP-SAT search over the
 complete placement model stalls even on a 1,000-client agency (the LP relaxation lets fractions of
 clients move to free just the room needed); HiGHS' cuts close most of that gap (see `optimizer.mip`
 for the measurements), and models over a handful of workers are solved to optimality in milliseconds.
-Branch and cut gets the complete model on a small agency (its bound then joins the summary's) and an
-LP-guided restriction on a large one; it is skipped when even that is too large for its share of time.
+Branch and cut gets the complete model on a small agency (its bound then joins the summary's) and
+restrictions of it on a large one.
 
 Two paths for the later stages, by the size of the complete model (its number of columns):
 
@@ -47,15 +48,7 @@ from optimizer.classes import Classes, build_classes, tier_weights
 from optimizer.decode import decode, decode_columns, encode, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
 from optimizer.greedy import greedy_fill
-from optimizer.lp import (
-    CENTRAL_REDUCED_COST,
-    Relaxation,
-    _top_per_group,
-    central_solution,
-    choose_columns,
-    dive,
-    lp_relaxation,
-)
+from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
 from optimizer.mip import BranchAndCut, branch_and_cut
 from optimizer.mip_search import MipSearchLog
 from optimizer.mip_search import search as mip_search
@@ -64,6 +57,8 @@ from optimizer.moves import make_room
 from optimizer.neighbourhoods import SearchLog, improve
 from optimizer.plan import Plan, make_plan
 from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
+from optimizer.restrictions import RoundsLog, converged_guide
+from optimizer.restrictions import search as restricted_search
 from optimizer.stages import STAGE_SHARE, StageResult, StageRunner
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
@@ -78,28 +73,18 @@ DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,6
 MIP_SHARE = 0.8          # branch and cut on the complete placement model gets this share of the time left
                          # (measured: 1,000 clients proven optimal at 1,728 nodes, 16-19 s on idle 2 cores; it
                          # stops there, and CP-SAT's later stages get the rest)
-MIP_SHARE_RESTRICTED = 0.4  # ... on an LP-guided restriction (large agencies), this share (measured on 6,000
-                         # clients: 576 after 9 s, 579 after 15 s; the neighbourhood search gains more per second)
 SEARCH_MOVE_REDUCED_COST = 0.0  # the neighbourhood search's move columns: those below this LP reduced cost
-MERGE_ROUNDS = 2         # with an interior-point guide: branch and cut, search, branch and cut again, search
-                         # (measured, 50,000 clients: 2,874 after the first search, 2,884 after the second
-                         # branch and cut, 2,892 after the second search)
-MERGE_SEARCH_SHARE = 0.4  # ... the first search's share of the time left
 MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has not proven its plan optimal
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
 MIP_MIN_NODES = 50
-MIP_COLUMNS_PER_CLASS = 10  # on a large agency, per class: the columns closest to entering the LP basis
-MIP_MOVE_REDUCED_COST = 0.0  # ... and the move columns below this reduced cost (an LP stopped by its time
-                             # limit leaves some that would still improve it)
-CENTRAL_SHARE = 0.5      # of its share: the interior point whose support guides the restriction (`lp.central_solution`)
-CENTRAL_MIN_VALUE = 0.02  # columns it values above this join the restriction (measured, 20,000 clients, seeds
-                          # 1/2: 0.1 -> 1,897/1,897 placed; 0.05 -> 1,898/1,904; 0.03 -> 1,910/1,917; 0.02 ->
-                          # 1,913/1,919; 0.01 -> 1,908/1,889; 50,000 clients: 0.05 -> 2,894, 0.02 -> 2,934)
-CENTRAL_MAX_COLUMNS = 30_000  # that restriction is not tried above this (measured at 0.02: 18,154 columns on
-                              # 50,000 clients; at 0.005 it passes 20,000 on 20,000 clients)
-MIP_MAX_COLUMNS = 10_000   # larger restrictions are not tried (measured: 16,045 columns on 20,000 clients, root
-                           # unfinished after 25 s): the neighbourhood search gets their time
+ROUNDS_SHARE = 0.65      # a large agency's rounds of branch and cut over restrictions drawn from the LP
+                         # (`optimizer.restrictions`) get this share of the time left, HiGHS' neighbourhood
+                         # search MIP_SEARCH_SHARE of the rest (measured, seed 1: 20,000 clients 1,933 placed,
+                         # with 0.85 and no search 1,927-1,930; 6,000 clients, seeds 1/2: 584/585, was 584/584;
+                         # 50,000 clients, seeds 1/2: 2,979/2,978, was 2,987/2,979)
+GUIDE_SHARE = 0.15       # ... of which the LP converged from the plan's columns may take this (50,000 clients:
+                         # 2.5 s; 20,000: 0.6 s)
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
 SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second of search budget (measured
                          # ~0.15 on an idle 2-core machine, model building included)
@@ -143,23 +128,19 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     state = _start(el, cap, units, order, cl, greedy, lp, allowed, left)
 
     mip: BranchAndCut | None = None
-    central: np.ndarray | None = None
     mip_log = MipSearchLog()
+    rounds_log = RoundsLog()
     if lp is not None and lp.solved and len(cl.columns):
-        say("placements by branch and cut")
-        state, mip, central = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+        if len(cl.columns) <= EXACT_COLUMNS:
+            say("placements by branch and cut")
+            state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+        else:
+            say("placements by branch and cut over restrictions drawn from the LP")
+            state, mip, lp = _restricted(el, cap, units, cl, state, lp, left() * ROUNDS_SHARE, seed, rounds_log)
         if not (mip is not None and mip.proven):
-            rounds = MERGE_ROUNDS if central is not None else 1
-            for r in range(rounds):
-                say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
-                share = MIP_SEARCH_SHARE if r == rounds - 1 else MERGE_SEARCH_SHARE
-                state = _mip_search(el, cap, units, cl, state, lp, left() * share, seed + r, num_workers,
-                                    mip_log)
-                if r < rounds - 1:
-                    say("placements by branch and cut, again from the improved plan")
-                    state, again, _ = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed + r + 1,
-                                                      central)
-                    mip = again if again is not None else mip
+            say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
+            state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
+                                mip_log)
 
     search = SearchLog()
     if len(cl.columns) and not mip_log.rounds and not (mip is not None and mip.proven):
@@ -178,10 +159,11 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     model_info["search"] = search.as_dict()
     if mip_log.rounds:
         model_info["mip_search"] = mip_log.as_dict()
+    if rounds_log.rounds:
+        model_info["restricted_rounds"] = rounds_log.as_dict()
     if mip is not None:
         model_info["branch_and_cut"] = {"status": mip.status, "placed": mip.placements(cl), "nodes": mip.nodes,
                                         "columns": mip.columns, "complete_model": mip.complete,
-                                        "guide": "interior point" if central is not None else "LP reduced costs",
                                         "bound": None if mip.bound is None else round(mip.bound, 3)}
 
     say("naming clients")
@@ -241,54 +223,45 @@ def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
 
 
 def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                    lp: Relaxation, left: float, seed: int, central: np.ndarray | None = None,
-                    ) -> tuple[Caseloads, BranchAndCut | None, np.ndarray | None]:
-    """HiGHS' branch and cut on the placement stage (`optimizer.mip`), from ``plan``, never placing fewer;
-    returns the plan, branch and cut's result (None when skipped) and the interior-point guide (None unless
-    computed, or given as ``central``).
-
-    The complete model on a small agency (MIP_SHARE of the time left). Else a restriction (MIP_SHARE_RESTRICTED;
-    the neighbourhood search takes over from it) of the LP's support, the plan's own columns and moves still
-    pricing below zero, plus either each class's columns closest to entering the LP basis or, when those are
-    too many (20,000 clients and up), the columns an interior point of the LP's optimal face uses
-    (`lp.central_solution`). Measured on the 20,000-client benchmark agency from the 1,776-placement start:
-    the reduced-cost restriction has 16,000 columns and its root does not finish in 25 s; the interior-point
-    one (columns valued above 0.05) has 4,500 and reaches 1,883 in 8 s and 1,889 in 13 s (its own bound
-    1,911; the LP's support alone, 1,825). On 50,000 clients, 2,676 -> 2,864 in 11 s. On 6,000 clients
-    the reduced-cost restriction stays: with the interior point's columns added the search ended at 580-581,
-    without them at 584."""
-    c = cl.columns
+                    lp: Relaxation, left: float, seed: int) -> tuple[Caseloads, BranchAndCut | None]:
+    """HiGHS' branch and cut on a small agency's complete placement model (`optimizer.mip`), from ``plan``,
+    never placing fewer; returns the plan and branch and cut's result. Its bound holds for tonight."""
     columns = plan_columns(cl, plan)
     start = columns if _expressible(cl, plan, columns) else None
-    if len(c) <= EXACT_COLUMNS:
-        selected = None
-        seconds = left * MIP_SHARE
-    else:
-        seconds = left * MIP_SHARE_RESTRICTED
-        support, own = np.nonzero(lp.values > 1e-6)[0], np.nonzero(columns)[0]
-        selected = np.unique(np.concatenate([
-            support, own, np.nonzero(c.is_move & (lp.reduced_cost < MIP_MOVE_REDUCED_COST))[0],
-            _top_per_group(c.group, lp.reduced_cost, ~c.is_move, MIP_COLUMNS_PER_CLASS)]))
-        if len(selected) > MIP_MAX_COLUMNS:
-            if central is None:
-                began = time.monotonic()
-                central = central_solution(cl, cap, lp, time_limit_s=seconds * CENTRAL_SHARE)
-                seconds -= time.monotonic() - began
-            if central is None:
-                return plan, None, None
-            selected = np.unique(np.concatenate([
-                support, own, np.nonzero(c.is_move & (lp.reduced_cost < -CENTRAL_REDUCED_COST))[0],
-                np.nonzero(central > CENTRAL_MIN_VALUE)[0]]))
-            if len(selected) > CENTRAL_MAX_COLUMNS:
-                return plan, None, central
-    size = len(c) if selected is None else len(selected)
-    nodes = max(MIP_MIN_NODES, int(seconds * MIP_NODE_WORK_PER_SECOND / max(size, 1)))
-    result = branch_and_cut(cl, cap, selected, start, time_limit_s=seconds, node_limit=nodes, seed=seed)
-    if result.values is None or result.placements(cl) <= plan.placed_count():
-        return plan, result, central
+    seconds = left * MIP_SHARE
+    nodes = max(MIP_MIN_NODES, int(seconds * MIP_NODE_WORK_PER_SECOND / max(len(cl.columns), 1)))
+    result = branch_and_cut(cl, cap, None, start, time_limit_s=seconds, node_limit=nodes, seed=seed)
+    return _decoded(el, cap, units, cl, plan, result.values), result
+
+
+def _restricted(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
+                lp: Relaxation, seconds: float, seed: int,
+                log: RoundsLog) -> tuple[Caseloads, BranchAndCut | None, Relaxation]:
+    """A large agency's placements: the LP converged from the plan's columns, then rounds of branch and cut
+    over restrictions drawn from it (`optimizer.restrictions`), never placing fewer than ``plan``. Returns
+    the plan, the last round's result (None when none ran) and the converged LP (``lp`` when it did not
+    converge in time): its bound is the tighter, and it guides what follows."""
+    columns = plan_columns(cl, plan)
+    if not _expressible(cl, plan, columns):
+        return plan, None, lp
+    began = time.monotonic()
+    guide = converged_guide(cl, cap, lp, columns, time_limit_s=seconds * GUIDE_SHARE)
+    values, last = restricted_search(cl, cap, guide, columns, seconds=seconds - (time.monotonic() - began),
+                                     seed=seed, log=log)
+    return _decoded(el, cap, units, cl, plan, values), last, guide
+
+
+def _decoded(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
+             values: np.ndarray | None) -> Caseloads:
+    """The plan in column ``values``, named, when it places more than ``plan``; else ``plan``."""
+    if values is None:
+        return plan
+    c = cl.columns
+    if int(values[~c.is_move] @ c.size[~c.is_move]) <= plan.placed_count():
+        return plan
     state = Caseloads(el, cap, units)
-    decode_columns(cl, result.values, state)
-    return (state if state.placed_count() > plan.placed_count() else plan), result, central
+    decode_columns(cl, values, state)
+    return state if state.placed_count() > plan.placed_count() else plan
 
 
 def _mip_search(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,

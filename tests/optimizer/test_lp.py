@@ -1,5 +1,5 @@
 """The LP relaxation (`optimizer.lp`): its bound holds however column generation stops, each round gets
-its own time from HiGHS, and the interior-point guide spreads over interchangeable workers."""
+its own time from HiGHS."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import numpy as np
 import pytest
 
 import optimizer.lp as lp_module
-import optimizer.solve as solve_module
-from optimizer import assign
-from optimizer.check import violations
-from optimizer.lp import _matrix, central_solution, lp_relaxation
+from optimizer.lp import _matrix, lp_relaxation
 from tests.optimizer.generate import random_agency
 from tests.optimizer.test_mip import _classes
 
@@ -70,36 +67,3 @@ def test_each_round_of_column_generation_gets_its_own_time(monkeypatch):
     lp_relaxation(cl, cap, time_limit_s=30)
     assert len(limits) >= 2
     assert all(limit >= used + 1.0 for limit, used in limits)
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_the_central_solution_is_optimal_and_spreads_wider_than_the_vertex(seed):
-    """The guide for large agencies' branch and cut: still an optimum of the relaxation, over more of the
-    columns some optimum uses (interchangeable workers) than the simplex's vertex."""
-    cap, cl = _classes(random_agency(400, 12, seed=seed))
-    relaxation = lp_relaxation(cl, cap, time_limit_s=30)
-    assert relaxation.converged
-    central = central_solution(cl, cap, relaxation, time_limit_s=30)
-    assert central is not None
-    matrix, rhs, upper = _matrix(cl, cap, True)
-    assert np.all(matrix @ central <= rhs + 1e-5) and np.all((central >= -1e-7) & (central <= upper + 1e-7))
-    units = ~cl.columns.is_move
-    assert central[units] @ cl.columns.size[units] == pytest.approx(relaxation.objective, abs=1e-4)
-    wide = np.count_nonzero(central[units] > solve_module.CENTRAL_MIN_VALUE)
-    assert wide > 1.5 * np.count_nonzero(relaxation.values[units] > 1e-6)
-
-
-def test_the_interior_point_restriction_plans_are_valid_and_deterministic(monkeypatch):
-    """Large agencies take branch and cut over the interior point's columns when the reduced-cost
-    restriction is too large; forced here on a medium agency."""
-    monkeypatch.setattr(solve_module, "EXACT_COLUMNS", 0)
-    monkeypatch.setattr(solve_module, "MIP_MAX_COLUMNS", 0)
-    ag = random_agency(400, 12, seed=6)
-    first = assign(ag, time_limit_s=10, seed=3)
-    second = assign(ag, time_limit_s=10, seed=3)
-    bc = first.summary["model"]["branch_and_cut"]
-    assert bc["guide"] == "interior point"
-    assert violations(ag, first) == []
-    s = first.summary
-    assert s["placement_bound"] >= s["placed"] + s["replaced"]
-    assert first.assignments == second.assignments
