@@ -57,7 +57,7 @@ from optimizer.moves import make_room
 from optimizer.neighbourhoods import SearchLog, improve
 from optimizer.plan import Plan, make_plan
 from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
-from optimizer.restrictions import RoundsLog, converged_guide
+from optimizer.restrictions import MIN_ROUND_S, RoundsLog, converged_guide
 from optimizer.restrictions import search as restricted_search
 from optimizer.stages import STAGE_SHARE, StageResult, StageRunner
 from optimizer.units import Unit, ranked, rule_family_one_worker
@@ -66,7 +66,7 @@ __all__ = ["Plan", "assign"]
 
 log = logging.getLogger("caseload.optimizer")
 DECODE_RESERVE = 0.03  # share of the time budget kept for decoding and writing reasons, plus
-RESERVE_PER_CLIENT_S = 1.5e-4  # this per client (measured ~8 s to name and explain 50,000 clients)
+RESERVE_PER_CLIENT_S = 8e-5  # this per client (measured 2 s to name and explain 50,000 clients, 0.5 s 20,000)
 LP_SHARE = 0.2          # each LP relaxation may take at most this share of the time left
 DIVE_ROUNDS = 8          # LP diving rounds for the starting plan (measured: 2,675 placements after 8
                          # rounds vs 2,593 rounding once, 50,000 clients; under a second)
@@ -78,6 +78,8 @@ MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has 
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
 MIP_MIN_NODES = 50
+PLACEMENT_SHARE = 0.9    # a large agency's placement searches get this share of the time left; the later
+                         # stages the rest (measured, 50,000 clients: they take 8-18 s of whatever they get)
 ROUNDS_SHARE = 0.65      # a large agency's rounds of branch and cut over restrictions drawn from the LP
                          # (`optimizer.restrictions`) get this share of the time left, HiGHS' neighbourhood
                          # search MIP_SEARCH_SHARE of the rest (measured, seed 1: 20,000 clients 1,933 placed,
@@ -134,13 +136,22 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         if len(cl.columns) <= EXACT_COLUMNS:
             say("placements by branch and cut")
             state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+            if not mip.proven:
+                say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
+                state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
+                                    mip_log)
         else:
+            placement_end = time.monotonic() + left() * PLACEMENT_SHARE
             say("placements by branch and cut over restrictions drawn from the LP")
             state, mip, lp = _restricted(el, cap, units, cl, state, lp, left() * ROUNDS_SHARE, seed, rounds_log)
-        if not (mip is not None and mip.proven):
             say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
-            state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
+            state = _mip_search(el, cap, units, cl, state, lp, placement_end - time.monotonic(), seed, num_workers,
                                 mip_log)
+            if placement_end - time.monotonic() >= MIN_ROUND_S:  # the search levelled off before its time
+                say("placements by branch and cut over restrictions drawn from the LP, again")
+                state, again, lp = _restricted(el, cap, units, cl, state, lp, placement_end - time.monotonic(),
+                                               seed + 1, rounds_log)
+                mip = again or mip
 
     search = SearchLog()
     if len(cl.columns) and not mip_log.rounds and not (mip is not None and mip.proven):
@@ -245,7 +256,7 @@ def _restricted(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Cla
     if not _expressible(cl, plan, columns):
         return plan, None, lp
     began = time.monotonic()
-    guide = converged_guide(cl, cap, lp, columns, time_limit_s=seconds * GUIDE_SHARE)
+    guide = lp if lp.converged else converged_guide(cl, cap, lp, columns, time_limit_s=seconds * GUIDE_SHARE)
     values, last = restricted_search(cl, cap, guide, columns, seconds=seconds - (time.monotonic() - began),
                                      seed=seed, log=log)
     return _decoded(el, cap, units, cl, plan, values), last, guide
