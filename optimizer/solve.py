@@ -78,7 +78,7 @@ MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has 
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
 MIP_MIN_NODES = 50
-PLACEMENT_SHARE = 0.9    # a large agency's placement searches get this share of the time left; the later
+PLACEMENT_SHARE = 0.93   # a large agency's placement searches get this share of the time left; the later
                          # stages the rest (measured, 50,000 clients: they take 8-18 s of whatever they get)
 ROUNDS_SHARE = 0.65      # a large agency's rounds of branch and cut over restrictions drawn from the LP
                          # (`optimizer.restrictions`) get this share of the time left, HiGHS' neighbourhood
