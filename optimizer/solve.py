@@ -74,17 +74,18 @@ MIP_SHARE = 0.8          # branch and cut on the complete placement model gets t
                          # (measured: 1,000 clients proven optimal at 1,728 nodes, 16-19 s on idle 2 cores; it
                          # stops there, and CP-SAT's later stages get the rest)
 SEARCH_MOVE_REDUCED_COST = 0.0  # the neighbourhood search's move columns: those below this LP reduced cost
-MIP_SEARCH_SHARE = 0.75  # HiGHS' neighbourhood search, when branch and cut has not proven its plan optimal
+MIP_SEARCH_SHARE = 0.75  # a small agency's HiGHS neighbourhood search, when branch and cut has not proven
+                         # its plan optimal
 MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
                          # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
 MIP_MIN_NODES = 50
 PLACEMENT_SHARE = 0.93   # a large agency's placement searches get this share of the time left; the later
                          # stages the rest (measured, 50,000 clients: they take 8-18 s of whatever they get)
-ROUNDS_SHARE = 0.65      # a large agency's rounds of branch and cut over restrictions drawn from the LP
-                         # (`optimizer.restrictions`) get this share of the time left, HiGHS' neighbourhood
-                         # search MIP_SEARCH_SHARE of the rest (measured, seed 1: 20,000 clients 1,933 placed,
-                         # with 0.85 and no search 1,927-1,930; 6,000 clients, seeds 1/2: 584/585, was 584/584;
-                         # 50,000 clients, seeds 1/2: 2,979/2,978, was 2,987/2,979)
+ROUNDS_SHARE = 0.65      # ... of which the first rounds of branch and cut over restrictions drawn from the LP
+                         # (`optimizer.restrictions`) get this share; HiGHS' neighbourhood search runs to the
+                         # deadline, and rounds take what it leaves when it levels off (measured, seed 1: 20,000
+                         # clients 1,933 placed, with 0.85 and no search 1,927-1,930; 6,000 clients, seeds 1/2:
+                         # 584/585, was 584/584; 50,000 clients, seeds 1/2: 2,979/2,978, was 2,987/2,979)
 GUIDE_SHARE = 0.15       # ... of which the LP converged from the plan's columns may take this (50,000 clients:
                          # 2.5 s; 20,000: 0.6 s)
 SEARCH_SHARE = 0.6       # the neighbourhood search gets this share of the time left after the start
