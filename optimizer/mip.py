@@ -30,6 +30,21 @@ from optimizer.eligibility import WorkerCapacity
 from optimizer.lp import _add_columns, _add_rows, _new_highs, complete_rows, placement_cost
 
 FEASIBILITY_TOLERANCE = 1e-6
+NODE_WORK_PER_SECOND = 2.5e5  # the deterministic stop: nodes x columns per second of a run's time (measured
+                              # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
+MIN_NODES = 50
+
+
+def node_limit(seconds: float, n_columns: int) -> int:
+    """Branch and cut's node limit for a run of ``seconds`` over ``n_columns``: the deterministic stop, so that
+    where the clock does not bind the same seed gives the same plan."""
+    return max(MIN_NODES, int(seconds * NODE_WORK_PER_SECOND / max(n_columns, 1)))
+
+
+def placements(cl: Classes, values: np.ndarray) -> int:
+    """Clients placed by column ``values`` (move columns place nobody)."""
+    units = ~cl.columns.is_move
+    return int(values[units] @ cl.columns.size[units])
 
 
 @dataclass(slots=True)
@@ -47,10 +62,7 @@ class BranchAndCut:
         return self.complete and self.status == "Optimal"
 
     def placements(self, cl: Classes) -> int:
-        if self.values is None:
-            return 0
-        units = ~cl.columns.is_move
-        return int(self.values[units] @ cl.columns.size[units])
+        return 0 if self.values is None else placements(cl, self.values)
 
 
 def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None, start: np.ndarray | None,

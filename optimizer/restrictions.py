@@ -27,7 +27,7 @@ import numpy as np
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
 from optimizer.lp import Relaxation, _top_per_group, lp_relaxation
-from optimizer.mip import BranchAndCut, branch_and_cut
+from optimizer.mip import BranchAndCut, branch_and_cut, node_limit, placements
 
 TIED = 1e-6              # reduced costs this close are ties, broken at random
 COLUMNS_PER_ROUND = 5000  # a restriction's size: this many columns over its classes (measured, 2 cores: on 20,000
@@ -36,8 +36,6 @@ MIN_PER_CLASS = 4        # ... but never fewer columns per class than this (50,0
 MAX_PER_CLASS = 10       # nor more than this (6,000 clients: 4,000 columns)
 MIN_ROUND_S = 10.0       # rounds shorter than this spend their time in the root (measured, 20,000 clients, 44 s in
                          # all: 4 rounds of 10 s 1,927-1,929; 5 of 8 s 1,838; 50,000: 7 of 10 s 2,984-2,987)
-NODE_WORK_PER_SECOND = 2.5e5  # branch and cut's deterministic stop (see `optimizer.solve`)
-MIN_NODES = 50
 
 
 @dataclass(slots=True)
@@ -85,9 +83,8 @@ def search(cl: Classes, cap: WorkerCapacity, guide: Relaxation, plan: np.ndarray
     """Column values placing at least as many as ``plan`` (a plan the columns hold whole), from rounds of
     branch and cut over random restrictions; and the last round's result (None when none ran)."""
     log = log if log is not None else RoundsLog()
-    c = cl.columns
-    units = ~c.is_move
     best = plan.astype(np.int64).copy()
+    per = per_class(cl)
     rounds = max(1, int(seconds // MIN_ROUND_S))
     deadline = time.monotonic() + seconds
     last: BranchAndCut | None = None
@@ -95,14 +92,13 @@ def search(cl: Classes, cap: WorkerCapacity, guide: Relaxation, plan: np.ndarray
         share = (deadline - time.monotonic()) / (rounds - r)
         if share < 1.0:
             break
-        selected = draw(cl, guide, best, per_class(cl), np.random.default_rng([seed, r]))
-        nodes = max(MIN_NODES, int(share * NODE_WORK_PER_SECOND / max(len(selected), 1)))
-        last = branch_and_cut(cl, cap, selected, best, time_limit_s=share, node_limit=nodes, seed=seed + r)
+        selected = draw(cl, guide, best, per, np.random.default_rng([seed, r]))
+        last = branch_and_cut(cl, cap, selected, best, time_limit_s=share, node_limit=node_limit(share, len(selected)),
+                              seed=seed + r)
         log.rounds += 1
         log.columns.append(len(selected))
-        placed = int(best[units] @ c.size[units])
-        if last.values is not None and last.placements(cl) > placed:
+        if last.values is not None and last.placements(cl) > placements(cl, best):
             best = last.values
             log.improved += 1
-        log.placed.append(int(best[units] @ c.size[units]))
+        log.placed.append(placements(cl, best))
     return best, last

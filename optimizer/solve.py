@@ -49,7 +49,7 @@ from optimizer.decode import decode, decode_columns, encode, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
 from optimizer.greedy import greedy_fill
 from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
-from optimizer.mip import BranchAndCut, branch_and_cut
+from optimizer.mip import BranchAndCut, branch_and_cut, node_limit, placements
 from optimizer.mip_search import MipSearchLog
 from optimizer.mip_search import search as mip_search
 from optimizer.model import build_model
@@ -76,9 +76,6 @@ MIP_SHARE = 0.8          # branch and cut on the complete placement model gets t
 SEARCH_MOVE_REDUCED_COST = 0.0  # the neighbourhood search's move columns: those below this LP reduced cost
 MIP_SEARCH_SHARE = 0.75  # a small agency's HiGHS neighbourhood search, when branch and cut has not proven
                          # its plan optimal
-MIP_NODE_WORK_PER_SECOND = 2.5e5  # its deterministic stop: nodes x columns per second of its share (measured
-                         # ~2.5e5 on an idle 2-core machine past the root; on a slower one the clock ends it)
-MIP_MIN_NODES = 50
 PLACEMENT_SHARE = 0.93   # a large agency's placement searches get this share of the time left; the later
                          # stages the rest (measured, 50,000 clients: they take 8-18 s of whatever they get)
 ROUNDS_SHARE = 0.65      # ... of which the first rounds of branch and cut over restrictions drawn from the LP
@@ -241,8 +238,8 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
     columns = plan_columns(cl, plan)
     start = columns if _expressible(cl, plan, columns) else None
     seconds = left * MIP_SHARE
-    nodes = max(MIP_MIN_NODES, int(seconds * MIP_NODE_WORK_PER_SECOND / max(len(cl.columns), 1)))
-    result = branch_and_cut(cl, cap, None, start, time_limit_s=seconds, node_limit=nodes, seed=seed)
+    result = branch_and_cut(cl, cap, None, start, time_limit_s=seconds, node_limit=node_limit(seconds, len(cl.columns)),
+                            seed=seed)
     return _decoded(el, cap, units, cl, plan, result.values), result
 
 
@@ -266,10 +263,7 @@ def _restricted(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Cla
 def _decoded(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
              values: np.ndarray | None) -> Caseloads:
     """The plan in column ``values``, named, when it places more than ``plan``; else ``plan``."""
-    if values is None:
-        return plan
-    c = cl.columns
-    if int(values[~c.is_move] @ c.size[~c.is_move]) <= plan.placed_count():
+    if values is None or placements(cl, values) <= plan.placed_count():
         return plan
     state = Caseloads(el, cap, units)
     decode_columns(cl, values, state)
@@ -287,11 +281,7 @@ def _mip_search(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Cla
     c = cl.columns
     allowed = ~c.is_move | (lp.values > 1e-6) | (lp.reduced_cost < SEARCH_MOVE_REDUCED_COST) | (columns > 0)
     values = mip_search(cl, cap, columns, seconds=seconds, threads=threads, seed=seed, allowed=allowed, log=log)
-    if log.placed_after <= plan.placed_count():
-        return plan
-    state = Caseloads(el, cap, units)
-    decode_columns(cl, values, state)
-    return state if state.placed_count() > plan.placed_count() else plan
+    return _decoded(el, cap, units, cl, plan, values)
 
 
 def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Unit]) -> Caseloads:
