@@ -46,6 +46,7 @@ def clients_frame(clients: Iterable[Client]) -> pd.DataFrame:
             "priority": str(c.priority), "needs": _join(c.needs),
             "worker_gender_preference": c.worker_gender_preference or "",
             "excluded_workers": _join(c.excluded_workers),
+            "last_review_date": c.last_review_date.isoformat() if c.last_review_date else "",
         }
         for c in clients
     ]

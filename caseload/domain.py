@@ -49,6 +49,7 @@ class Client:
     needs: frozenset[str] = frozenset()
     worker_gender_preference: str | None = None
     excluded_workers: frozenset[str] = frozenset()
+    last_review_date: date | None = None
 
     @property
     def has_location(self) -> bool:
@@ -91,6 +92,17 @@ class Policy:
     keep_on_leave: bool = True
     travel: str = "haversine"
     time_limit_s: float = 60.0
+    stage_gap: float = 0.005  # a later objective stage stops within this share of its proven bound
+    moves_window_days: int = 30
+    waitlist_review_weeks: int = 4
+    reassessment_every_months: int = 3
+    expected_duration_high_months: float = 16.0
+    expected_duration_low_months: float = 12.0
+    cost_per_fte: float = 78_000.0
+
+    def expected_duration_months(self, need_level: str) -> float:
+        """Planned months in case management until graduation, for expected exit dates."""
+        return self.expected_duration_high_months if need_level == "high" else self.expected_duration_low_months
 
     def deviations(self) -> list[str]:
         """Where the policy departs from the framework's targets: shown to the user, never silent."""
@@ -120,6 +132,29 @@ class Policy:
         )
 
 
+class OverrideAction(StrEnum):
+    PIN = "pin"        # serve with worker_id (placed, or moved if active)
+    FORBID = "forbid"  # never worker_id
+    HOLD = "hold"      # do not place this client now
+    KEEP = "keep"      # an active client is never moved
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A coordinator's decision, a hard rule for every run until removed or lapsed (data contract)."""
+
+    client_id: str
+    action: OverrideAction
+    reason: str
+    worker_id: str | None = None
+    set_by: str | None = None
+    until: date | None = None
+
+    def applies_on(self, day: date) -> bool:
+        """An override lapses after its `until` date."""
+        return self.until is None or day <= self.until
+
+
 @dataclass(slots=True)
 class Agency:
     """Everything the nightly run needs: who is waiting, who is served by whom, and the rules."""
@@ -128,6 +163,12 @@ class Agency:
     workers: list[Worker]
     policy: Policy = field(default_factory=Policy)
     as_of: date = field(default_factory=date.today)
+    overrides: list[Override] = field(default_factory=list)
+
+    @property
+    def live_overrides(self) -> list[Override]:
+        """The overrides in force on the run's date (lapsed ones stop applying)."""
+        return [o for o in self.overrides if o.applies_on(self.as_of)]
 
     @property
     def waiting(self) -> list[Client]:

@@ -22,6 +22,12 @@ class _Targets(BaseModel):
     low_need_ratio: float = Field(50.0, gt=0, le=500)
 
 
+class _Durations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    high: float = Field(16.0, gt=0, le=120)
+    low: float = Field(12.0, gt=0, le=120)
+
+
 class PolicyFile(BaseModel):
     """The schema of policy.yaml, as written in the data contract."""
 
@@ -31,6 +37,12 @@ class PolicyFile(BaseModel):
     keep_on_leave: bool = True
     travel: Literal["haversine"] = "haversine"
     time_limit_s: float = Field(60.0, gt=0, le=86_400)
+    stage_gap: float = Field(0.005, ge=0, le=0.5)
+    moves_window_days: int = Field(30, ge=1, le=366)
+    waitlist_review_weeks: int = Field(4, ge=1, le=104)
+    reassessment_every_months: int = Field(3, ge=1, le=24)
+    expected_duration_months: _Durations = Field(default_factory=_Durations)
+    cost_per_fte: float = Field(78_000.0, gt=0, le=10_000_000)
 
     def to_policy(self) -> Policy:
         return Policy(
@@ -40,6 +52,13 @@ class PolicyFile(BaseModel):
             keep_on_leave=self.keep_on_leave,
             travel=self.travel,
             time_limit_s=self.time_limit_s,
+            stage_gap=self.stage_gap,
+            moves_window_days=self.moves_window_days,
+            waitlist_review_weeks=self.waitlist_review_weeks,
+            reassessment_every_months=self.reassessment_every_months,
+            expected_duration_high_months=self.expected_duration_months.high,
+            expected_duration_low_months=self.expected_duration_months.low,
+            cost_per_fte=self.cost_per_fte,
         )
 
 
@@ -88,5 +107,12 @@ def policy_to_yaml(policy: Policy) -> str:
         "keep_on_leave": policy.keep_on_leave,
         "travel": policy.travel,
         "time_limit_s": policy.time_limit_s,
+        "stage_gap": policy.stage_gap,
+        "moves_window_days": policy.moves_window_days,
+        "waitlist_review_weeks": policy.waitlist_review_weeks,
+        "reassessment_every_months": policy.reassessment_every_months,
+        "expected_duration_months": {"high": policy.expected_duration_high_months,
+                                     "low": policy.expected_duration_low_months},
+        "cost_per_fte": policy.cost_per_fte,
     }
     return yaml.safe_dump(data, sort_keys=False)

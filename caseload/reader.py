@@ -29,7 +29,7 @@ MAX_FTE = 1.5
 CLIENT_COLUMNS = (
     "client_id", "need_level", "languages", "french_service", "latitude", "longitude", "area", "family_id",
     "status", "worker_id", "referral_date", "intake_date", "priority", "needs", "worker_gender_preference",
-    "excluded_workers",
+    "excluded_workers", "last_review_date",
 )
 CLIENT_REQUIRED = ("client_id", "need_level", "languages")
 WORKER_COLUMNS = (
@@ -230,6 +230,7 @@ def clients_from_table(table: Table, errors: list[InputError]) -> list[Client]:
             needs=frozenset(t.lower() for t in c.items("needs")),
             worker_gender_preference=c.choice("worker_gender_preference", GENDERS, None),
             excluded_workers=frozenset(c.items("excluded_workers")),
+            last_review_date=c.iso_date("last_review_date"),
         )
         if c.ok:
             clients.append(client)
