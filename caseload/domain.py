@@ -132,6 +132,39 @@ class Policy:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A position the agency could fund (data contract, candidates): a worker profile with a price.
+
+    `annual_cost` is for one hire; None means the policy's cost_per_fte x fte. `max_hires` None: no limit.
+    """
+
+    candidate_id: str
+    fte: float
+    languages: tuple[str, ...]
+    french: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    areas: frozenset[str] = frozenset()
+    max_travel_km: float | None = None
+    specializations: frozenset[str] = frozenset()
+    gender: str | None = None
+    annual_cost: float | None = None
+    max_hires: int | None = None
+
+    def cost(self, policy: Policy) -> float:
+        """A year's cost of one hire of this kind."""
+        return self.annual_cost if self.annual_cost is not None else policy.cost_per_fte * self.fte
+
+    def hire(self, n: int) -> Worker:
+        """The n-th hire of this kind (1-based) as a worker: `HIRE-<candidate_id>-<n>` (data contract)."""
+        return Worker(
+            worker_id=f"HIRE-{self.candidate_id}-{n}", fte=self.fte, languages=self.languages, french=self.french,
+            latitude=self.latitude, longitude=self.longitude, areas=self.areas, max_travel_km=self.max_travel_km,
+            specializations=self.specializations, gender=self.gender,
+        )
+
+
 class OverrideAction(StrEnum):
     PIN = "pin"        # serve with worker_id (placed, or moved if active)
     FORBID = "forbid"  # never worker_id
