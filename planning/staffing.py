@@ -1,0 +1,449 @@
+"""The staffing planner: which hires place the most waiting clients tonight, for what money.
+
+A hire is a worker (`Candidate.hire(n)`): the planner appends every hire the budget could pay for to the
+agency, as optional workers, and asks the nightly model's placement stage which of them to open
+(`optimizer.opening`): hires and placements are chosen together, under the nightly rules and capacity.
+Existing clients keep their workers (no optional moves: `caseload assign` on the agency with the hires may
+only add moves to the plan, so it places at least what the planner promises). The objective: most clients
+placed for the budget, urgent and long-waiting first, families whole; then least cost for that.
+
+Public API (the CLI, the projection and the app call these):
+
+- `derive_candidates(agency)`: positions made from what waiting clients need, when no candidates file;
+- `plan_hires(agency, candidates, budget, ...) -> StaffingPlan` (with ``frontier_steps``: the frontier too);
+- `frontier(agency, candidates, budget, steps)`: placements per budget step, 0 to the budget;
+- `bottlenecks(agency, ...)`: per language x French x area, who waits, why, and what one more FTE places.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from caseload.domain import Agency, Assignment, Candidate, Decision, Status, Worker
+from caseload.languages import primary
+from optimizer.caseloads import Caseloads
+from optimizer.classes import Classes, build_classes, tier_weights
+from optimizer.decode import decode_columns, plan_columns
+from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
+from optimizer.explain import reason_group
+from optimizer.greedy import greedy_fill
+from optimizer.opening import OpenedPlan, OpeningModel, Openings
+from optimizer.plan import Plan, make_plan
+from optimizer.units import Unit, ranked, rule_family_one_worker
+
+DEFAULT_FRONTIER_STEPS = 10
+PER_DOLLARS = 100_000  # the frontier's marginal figure: clients placed per this many dollars
+BOTTLENECK_FTE = 1.0
+MAX_BOTTLENECK_GROUPS = 20  # bottleneck groups re-solved exactly (the largest by clients waiting)
+BOTTLENECK_METHOD = (
+    "exact re-solve: tonight's placement model (the nightly rules and capacity, existing clients kept) with one "
+    "more 1.0-FTE worker of the group's profile (its language, French if the group needs it, its area; placed at "
+    "the group's clients' mean location when they have no area) forced open, by HiGHS branch and cut from "
+    "tonight's plan; one_more_fte_places is the added placements (any group's clients may benefit); 'proven' says "
+    "whether both solves reached their optimum"
+)
+
+
+@dataclass
+class StaffingPlan:
+    """The recommended hires for one budget and what they place (the data contract's hires section)."""
+
+    budget: float
+    hires: dict[str, int]            # candidate_id -> number hired (only chosen ones)
+    cost: float                      # total annual cost of the hires
+    placed_without: int              # clients placed tonight with no hire (same model, existing clients kept)
+    placed_with: int                 # with the hires
+    bound: int | None                # proven upper bound on placements for this budget
+    workers: list[Worker]            # today's workers plus the hires as workers
+    clients_placed: dict[str, int]   # candidate_id -> waiting clients those hires take on
+    candidates: list[Candidate] = field(default_factory=list)
+    unit_costs: dict[str, float] = field(default_factory=dict)  # candidate_id -> a year's cost of one hire
+    assignments: list[Assignment] = field(default_factory=list)  # the plan with the hires, with reasons
+    frontier: list[dict[str, Any]] = field(default_factory=list)
+    bottlenecks: pd.DataFrame | None = None
+    status: str = ""                 # "OPTIMAL" when placements reach the bound, else "FEASIBLE"
+    note: str | None = None          # e.g. the budget is below the cheapest candidate
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """Share of the bound the plan may fall short of: (bound - placed) / bound."""
+        if self.bound is None:
+            return None
+        return round((self.bound - self.placed_with) / self.bound, 6) if self.bound else 0.0
+
+    @property
+    def hire_workers(self) -> list[Worker]:
+        return [w for w in self.workers if w.worker_id.startswith("HIRE-")]
+
+    def hires_frame(self) -> pd.DataFrame:
+        """hires.csv: one row per chosen candidate (fte and cost for all its hires together)."""
+        by_id = {c.candidate_id: c for c in self.candidates}
+        rows = []
+        for cid, n in self.hires.items():
+            c = by_id[cid]
+            rows.append({"candidate_id": cid, "hires": n, "fte": round(c.fte * n, 4),
+                         "annual_cost": round(self.unit_costs[cid] * n, 2),
+                         "clients_placed": self.clients_placed.get(cid, 0)})
+        return pd.DataFrame(rows, columns=["candidate_id", "hires", "fte", "annual_cost", "clients_placed"])
+
+
+# --- candidates ------------------------------------------------------------------------------------------
+
+
+def _group_key(client) -> tuple[str, bool, str | None]:
+    """(first language's primary subtag, French service, area as written) of a waiting client."""
+    lang = primary(client.languages[0]) if client.languages else "fr" if client.french_service else ""
+    return lang, bool(client.french_service), (client.area.strip() if client.area and client.area.strip() else None)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "candidate"
+
+
+def _profile_worker(worker_id: str, key: tuple[str, bool, str | None], clients: list, fte: float) -> Worker:
+    """A worker serving a group's profile: its language, French if needed, its area (or, when the group has
+    no area, placed at the mean location of its clients with no travel limit)."""
+    lang, french, area = key
+    lat = lon = None
+    if area is None:
+        located = [c for c in clients if c.has_location]
+        if located:
+            lat = round(sum(c.latitude for c in located) / len(located), 5)
+            lon = round(sum(c.longitude for c in located) / len(located), 5)
+    return Worker(worker_id=worker_id, fte=fte, languages=(lang,) if lang else ("en",), french=french,
+                  latitude=lat, longitude=lon, areas=frozenset({area}) if area else frozenset())
+
+
+def derive_candidates(agency: Agency, fte: float = 1.0) -> list[Candidate]:
+    """Positions made from what waiting clients need: one per (language, French service, area) that leaves
+    clients waiting after a first-fit pass over today's workers (the greedy floor: cheap, and it waits at
+    least as many as the optimizer), costed at the policy's cost_per_fte (annual_cost left empty)."""
+    el = compute_eligibility(agency)
+    cap = worker_capacity(agency, el)
+    units = rule_family_one_worker(agency, el)
+    state = greedy_fill(el, cap, units)
+    groups: dict[tuple, list] = {}
+    for u in np.nonzero(state.unit_worker < 0)[0]:
+        for i in units[int(u)].members:
+            c = el.clients[i]
+            if c.status == Status.WAITING:
+                groups.setdefault(_group_key(c), []).append(c)
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for key in sorted(groups, key=lambda k: (-len(groups[k]), k[0], k[1], k[2] or "")):
+        lang, french, area = key
+        cid = base = _slug(f"{lang}-{'french-' if french else ''}{area or 'any-area'}")
+        n = 2
+        while cid in seen:
+            cid, n = f"{base}-{n}", n + 1
+        seen.add(cid)
+        w = _profile_worker(cid, key, groups[key], fte)
+        out.append(Candidate(candidate_id=cid, fte=fte, languages=w.languages, french=w.french, latitude=w.latitude,
+                             longitude=w.longitude, areas=w.areas))
+    return out
+
+
+# --- the model -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Model:
+    """The agency with every hire the largest budget could pay for, as optional workers, and its model."""
+
+    agency: Agency                   # the caller's agency (its own policy)
+    candidates: list[Candidate]
+    copies: list[int]                # hires of each candidate in the model
+    unit_cost: list[float]
+    el: Eligibility
+    cap: WorkerCapacity
+    units: list[Unit]
+    order: list[int]
+    cl: Classes
+    model: OpeningModel
+    n_existing: int
+    gains: dict[int, int]
+
+
+def _no_moves(agency: Agency, workers: list[Worker]) -> Agency:
+    return Agency(clients=agency.clients, workers=workers, policy=replace(agency.policy, max_moves_share=0.0),
+                  as_of=agency.as_of, overrides=list(agency.overrides))
+
+
+def _useful_hires(agency: Agency, candidates: list[Candidate]) -> list[int]:
+    """Per candidate, how many hires could be busy at most: the load of every unit one hire of it may take,
+    over one hire's capacity (rounded up). Bounds the copies in the model."""
+    probe = _no_moves(agency, list(agency.workers) + [c.hire(1) for c in candidates])
+    el = compute_eligibility(probe)
+    cap = worker_capacity(probe, el)
+    units = rule_family_one_worker(probe, el)
+    first = len(agency.workers)
+    load = np.zeros(len(candidates))
+    for u in units:
+        e = u.eligible[u.eligible >= first]
+        load[e - first] += u.high * cap.high_weight[e] + u.low * cap.low_weight[e]
+    capacity = np.maximum(cap.capacity[first:], 1)
+    return [int(math.ceil(load[n] / capacity[n] - 1e-9)) for n in range(len(candidates))]
+
+
+def _build(agency: Agency, candidates: list[Candidate], budget: float) -> _Model:
+    costs = [float(c.cost(agency.policy)) for c in candidates]
+    useful = _useful_hires(agency, candidates) if candidates else []
+    copies = []
+    for c, cost, need in zip(candidates, costs, useful, strict=True):
+        n = need
+        if c.max_hires is not None:
+            n = min(n, c.max_hires)
+        if cost > 0:
+            n = min(n, int(math.floor(budget / cost + 1e-9)))
+        copies.append(max(0, n))
+    hires = [c.hire(n) for c, k in zip(candidates, copies, strict=True) for n in range(1, k + 1)]
+    full = _no_moves(agency, list(agency.workers) + hires)
+    el = compute_eligibility(full)
+    cap = worker_capacity(full, el)
+    units = rule_family_one_worker(full, el)
+    order = ranked(units)
+    cl = build_classes(full, el, cap, units, order)
+    first = len(agency.workers)
+    kinds = np.repeat(np.arange(len(candidates)), copies).astype(np.int64)
+    openings = Openings(workers=np.arange(first, first + len(hires), dtype=np.int64), kind=kinds,
+                        cost=np.array([costs[k] for k in kinds], dtype=float))
+    weights = tier_weights(units)
+    gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
+    return _Model(agency, candidates, copies, costs, el, cap, units, order, cl, OpeningModel(cl, cap, openings),
+                  first, gains)
+
+
+def _greedy_start(m: _Model) -> np.ndarray:
+    """Today's workers only, first fit: a start every budget allows."""
+    closed = np.ones(len(m.cap.capacity), dtype=bool)
+    closed[m.n_existing:] = False
+    cap = replace(m.cap, accepts_new=m.cap.accepts_new & closed)
+    state = greedy_fill(m.el, cap, m.units)
+    return m.model.start_from(plan_columns(m.cl, state))
+
+
+def _hires_of(m: _Model, solved: OpenedPlan) -> tuple[dict[str, int], dict[str, str]]:
+    """Hires per candidate and the final name of each hire that takes anyone (an opened hire left empty is
+    dropped: it costs and places nothing), renumbered 1.. per candidate."""
+    used = np.zeros(len(m.cap.capacity), dtype=bool)
+    used[m.cl.columns.worker[solved.values > 0]] = True
+    hires: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for n, j in enumerate(m.model.openings.workers):
+        if not (solved.opened[n] and used[j]):
+            continue
+        c = m.candidates[int(m.model.openings.kind[n])]
+        hires[c.candidate_id] = hires.get(c.candidate_id, 0) + 1
+        names[m.el.workers[j].worker_id] = c.hire(hires[c.candidate_id]).worker_id
+    return hires, names
+
+
+def _named(m: _Model, values: np.ndarray, hires: dict[str, int], names: dict[str, str]) -> tuple[Agency, Plan]:
+    """The agency with the chosen hires (its own policy) and the plan in ``values`` named on it, with the
+    nightly reasons for whoever still waits."""
+    state = Caseloads(m.el, m.cap, m.units)
+    decode_columns(m.cl, values, state)
+    by_id = {c.candidate_id: c for c in m.candidates}
+    hire_workers = [by_id[cid].hire(n) for cid, k in hires.items() for n in range(1, k + 1)]
+    final = Agency(clients=m.agency.clients, workers=list(m.agency.workers) + hire_workers, policy=m.agency.policy,
+                   as_of=m.agency.as_of, overrides=list(m.agency.overrides))
+    el = compute_eligibility(final)
+    cap = worker_capacity(final, el)
+    units = rule_family_one_worker(final, el)
+    assert [u.members for u in units] == [u.members for u in m.units], "units differ with the hires"
+    named = Caseloads(el, cap, units)
+    for u in np.nonzero(state.unit_worker >= 0)[0]:
+        worker_id = m.el.workers[int(state.unit_worker[u])].worker_id
+        named.place(int(u), el.worker_index[names.get(worker_id, worker_id)])
+    extra = {"status": "FEASIBLE", "placement_bound": None}
+    return final, make_plan(final, named, extra, m.gains)
+
+
+def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: float,
+                   say: Callable[[str], None]) -> list[OpenedPlan]:
+    """Each budget in increasing order, warm-started from the previous one's plan (so placements never fall
+    as the budget grows); the time is shared evenly among the solves left."""
+    began = time.monotonic()
+    start = _greedy_start(m)
+    out: list[OpenedPlan] = []
+    for n, budget in enumerate(budgets):
+        left = max(1.0, time_limit_s - (time.monotonic() - began)) / (len(budgets) - n)
+        say(f"hires and placements for a budget of ${budget:,.0f} ({n + 1}/{len(budgets)})")
+        solved = m.model.solve(budget, start=start, time_limit_s=left, seed=seed)
+        if out and solved.placed < out[-1].placed:  # never: the start is kept; stated, not assumed
+            solved = replace(out[-1], budget=budget)
+        out.append(solved)
+        start = m.model.start_from(solved.values, solved.opened)
+    return out
+
+
+def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, seed: int = 0,
+               time_limit_s: float | None = None, progress: Callable[[str], None] | None = None,
+               frontier_steps: int = 0) -> StaffingPlan:
+    """Hires and placements chosen together for ``budget`` (see the module docstring); with ``frontier_steps``
+    the plan also carries the frontier (placements for budgets 0 to ``budget`` in that many steps)."""
+    began = time.monotonic()
+    say = progress or (lambda _message: None)
+    limit = agency.policy.time_limit_s if time_limit_s is None else time_limit_s
+    budget = max(0.0, float(budget))
+    costs = {c.candidate_id: float(c.cost(agency.policy)) for c in candidates}
+    note = None
+    cheapest = min(costs.values()) if costs else None
+    if not candidates:
+        note = "no candidate positions: nothing to hire"
+    elif cheapest is not None and budget < cheapest:
+        cid = min(costs, key=lambda k: (costs[k], k))
+        note = (f"the budget ${budget:,.0f} is below the cheapest candidate ({cid}, ${cheapest:,.0f} a year): "
+                f"no hire is possible, the plan hires nobody")
+    say("building the model (every hire the budget could pay for, as optional workers)")
+    m = _build(agency, candidates, budget if note is None else 0.0)
+    steps = max(0, int(frontier_steps))
+    budgets = [budget * n / steps for n in range(steps + 1)] if steps else [0.0, budget]
+    if note is not None:
+        budgets = [0.0]
+    solved = _solve_budgets(m, budgets, seed=seed, time_limit_s=limit, say=say)
+    base, final = solved[0], solved[-1]
+    if note is not None:
+        final = replace(final, budget=budget)
+    say("naming the plan")
+    hires, names = _hires_of(m, final)
+    final_agency, plan = _named(m, final.values, hires, names)
+    placed_with = int(plan.summary["objective"]["placements"])
+    clients_placed = _clients_on_hires(plan, m.candidates, hires, final_agency)
+    cost = sum(costs[cid] * n for cid, n in hires.items())
+    bound = final.bound if note is None else base.bound
+    status = "OPTIMAL" if bound is not None and placed_with >= bound else "FEASIBLE"
+    result = StaffingPlan(
+        budget=budget, hires=hires, cost=cost, placed_without=base.placed, placed_with=placed_with, bound=bound,
+        workers=list(final_agency.workers), clients_placed=clients_placed, candidates=list(candidates),
+        unit_costs=costs,
+        assignments=plan.assignments, status=status, note=note,
+        frontier=_frontier_rows(m, solved, costs) if steps else [],
+    )
+    result.summary = {
+        "budget": budget, "cost": round(cost, 2), "hires": hires,
+        "fte": round(sum(c.fte * hires.get(c.candidate_id, 0) for c in candidates), 4),
+        "placed_without": base.placed, "placed_with": placed_with, "placed_by_hires": placed_with - base.placed,
+        "placement_bound": bound, "placement_gap": result.gap, "status": status,
+        "bound_source": "HiGHS branch and cut's dual bound on the placement model with every affordable hire "
+                        "optional (existing clients kept)",
+        "clients_placed": clients_placed, "unit_costs": {cid: costs[cid] for cid in hires},
+        "waiting_with_hires": plan.summary["waiting"], "waiting_by_reason": plan.summary["waiting_by_reason"],
+        "note": note, "seed": seed, "time_limit_s": limit,
+        "model": {"candidates": len(candidates), "hires_in_model": int(sum(m.copies)), "units": len(m.units),
+                  "classes": len(m.cl.classes), "columns": len(m.cl.columns),
+                  "solves": [{"budget": s.budget, "placed": s.placed, "bound": s.bound, "status": s.status,
+                              "stages": s.stages} for s in solved]},
+        "frontier": result.frontier,
+    }
+    result.summary["wall_time_s"] = round(time.monotonic() - began, 3)
+    return result
+
+
+def _clients_on_hires(plan: Plan, candidates: list[Candidate], hires: dict[str, int],
+                      agency: Agency) -> dict[str, int]:
+    """Waiting clients each chosen candidate's hires take on in the plan."""
+    owner = {c.hire(n).worker_id: c.candidate_id
+             for c in candidates for n in range(1, hires.get(c.candidate_id, 0) + 1)}
+    counts = Counter(owner[a.worker_id] for a in plan.assignments
+                     if a.decision == Decision.NEW and a.worker_id in owner)
+    return {cid: int(counts.get(cid, 0)) for cid in hires}
+
+
+def _frontier_rows(m: _Model, solved: list[OpenedPlan], costs: dict[str, float]) -> list[dict[str, Any]]:
+    rows = []
+    base = solved[0].placed
+    for n, s in enumerate(solved):
+        hires: dict[str, int] = {}
+        for k, opened in zip(m.model.openings.kind, s.opened, strict=True):
+            if opened:
+                cid = m.candidates[int(k)].candidate_id
+                hires[cid] = hires.get(cid, 0) + 1
+        prev = solved[n - 1] if n else None
+        per = None
+        if prev is not None and s.budget > prev.budget:
+            per = round((s.placed - prev.placed) * PER_DOLLARS / (s.budget - prev.budget), 3)
+        rows.append({"budget": round(s.budget, 2), "placed": s.placed, "added": s.placed - base,
+                     "cost": round(sum(costs[c] * k for c, k in hires.items()), 2), "hires": hires,
+                     "bound": s.bound, "proven": s.proven, f"placed_per_{PER_DOLLARS}": per})
+    return rows
+
+
+def frontier(agency: Agency, candidates: list[Candidate], budget: float, steps: int = DEFAULT_FRONTIER_STEPS, *,
+             seed: int = 0, time_limit_s: float | None = None,
+             progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Placements against budget, 0 to ``budget`` in ``steps`` steps: budget, placed, added (over no hire),
+    cost, hires, bound, proven, and placed_per_100000 (marginal clients per $100,000 from the step before).
+    Never decreasing: each step starts from the previous step's plan."""
+    return plan_hires(agency, candidates, budget, seed=seed, time_limit_s=time_limit_s, progress=progress,
+                      frontier_steps=max(1, steps)).frontier
+
+
+# --- bottlenecks -----------------------------------------------------------------------------------------
+
+
+def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = None,
+                max_groups: int = MAX_BOTTLENECK_GROUPS, fte: float = BOTTLENECK_FTE,
+                progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Per language x French service x area with clients waiting tonight: how many wait, why (the reason
+    groups `assign` reports), and how many more clients one more ``fte`` worker of that profile would place
+    (see BOTTLENECK_METHOD; the ``max_groups`` largest groups are re-solved, the others say not computed)."""
+    say = progress or (lambda _message: None)
+    limit = agency.policy.time_limit_s if time_limit_s is None else time_limit_s
+    began = time.monotonic()
+    columns = ["language", "french", "area", "waiting", "reasons", "one_more_fte_places", "proven", "method"]
+    say("bottlenecks: tonight's plan")
+    today = _build(agency, [], 0.0)
+    tonight = today.model.solve(0.0, start=_greedy_start(today), time_limit_s=limit / 4, seed=seed,
+                                stages=("placements",))
+    _, plan = _named(today, tonight.values, {}, {})
+    reason_of = {a.client_id: reason_group(a.reason) for a in plan.assignments if a.decision == Decision.WAITING}
+    groups: dict[tuple, list] = {}
+    for c in agency.waiting:
+        if c.client_id in reason_of:
+            groups.setdefault(_group_key(c), []).append(c)
+    if not groups:
+        return pd.DataFrame([], columns=columns)
+    keys = sorted(groups, key=lambda k: (-len(groups[k]), k[0], k[1], k[2] or ""))
+    profiles = [_profile_worker(f"PROFILE-{n + 1}", key, groups[key], fte) for n, key in enumerate(keys[:max_groups])]
+    candidates = [Candidate(candidate_id=w.worker_id, fte=w.fte, languages=w.languages, french=w.french,
+                            latitude=w.latitude, longitude=w.longitude, areas=w.areas, annual_cost=0.0, max_hires=1)
+                  for w in profiles]
+    m = _build(agency, candidates, 0.0)  # a profile no waiting client could use gets no copy (bounded by use)
+    closed = np.zeros(len(m.model.openings), dtype=float)
+    base = m.model.solve(0.0, start=_greedy_start(m), fixed_open=closed, time_limit_s=limit / 4, seed=seed,
+                         stages=("placements",))
+    position = {int(k): n for n, k in enumerate(m.model.openings.kind)}
+    rows = []
+    for g, key in enumerate(keys):
+        members = groups[key]
+        reasons = Counter(reason_of[c.client_id] for c in members)
+        extra: int | None = None
+        proven: bool | None = None
+        if g < len(profiles) and g in position:
+            say(f"bottlenecks: one more FTE for {key[0]}{' (French)' if key[1] else ''} in {key[2] or 'any area'}")
+            fixed = closed.copy()
+            fixed[position[g]] = 1.0
+            left = max(1.0, limit - (time.monotonic() - began)) / max(1, len(profiles) - g)
+            start = m.model.start_from(base.values, fixed > 0)
+            more = m.model.solve(1.0, start=start, fixed_open=fixed, time_limit_s=left, seed=seed,
+                                 stages=("placements",))
+            extra, proven = more.placed - base.placed, bool(more.proven and base.proven)
+        elif g < len(profiles):
+            extra, proven = 0, True  # one such worker could take none of the waiting clients
+        rows.append({"language": key[0], "french": key[1], "area": key[2] or "", "waiting": len(members),
+                     "reasons": "; ".join(f"{r}: {n}" for r, n in reasons.most_common()),
+                     "one_more_fte_places": extra, "proven": proven,
+                     "method": BOTTLENECK_METHOD if extra is not None else
+                     f"not computed (only the {max_groups} largest groups are re-solved)"})
+    return pd.DataFrame(rows, columns=columns)
