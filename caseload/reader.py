@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
+from caseload.domain import Agency, Candidate, Client, NeedLevel, Policy, Status, Worker
 from caseload.languages import UnknownLanguage, normalise_language
 from caseload.policy import read_policy
 from caseload.tables import Table, read_table
@@ -37,6 +37,12 @@ WORKER_COLUMNS = (
     "specializations", "gender", "available", "high_need_ratio", "low_need_ratio", "max_new_per_week",
 )
 WORKER_REQUIRED = ("worker_id", "fte", "languages")
+CANDIDATE_COLUMNS = (
+    "candidate_id", "fte", "languages", "french", "latitude", "longitude", "areas", "max_travel_km",
+    "specializations", "gender", "annual_cost", "max_hires",
+)
+CANDIDATE_REQUIRED = ("candidate_id", "fte", "languages")
+MAX_ANNUAL_COST = 10_000_000.0
 
 
 class _Cells:
@@ -269,6 +275,56 @@ def workers_from_table(table: Table, errors: list[InputError]) -> list[Worker]:
         if c.ok:
             workers.append(worker)
     return workers
+
+
+def candidates_from_table(table: Table, errors: list[InputError]) -> list[Candidate]:
+    """Validate every candidate row (data contract, candidates): the worker profile's rules, plus a year's cost
+    that is not negative and max_hires a whole number >= 0."""
+    if _missing_columns(table, CANDIDATE_REQUIRED, errors):
+        return []
+    _duplicate_ids(table, "candidate_id", errors)
+    candidates = []
+    for row, cells in table.rows:
+        c = _Cells(table.file, row, cells, errors, personal=False)
+        candidate_id = c.identifier("candidate_id")
+        fte = c.number("fte", 0, MAX_FTE, low_open=True)
+        if fte is None and not cells.get("fte"):
+            c.fail("fte", "", "is required: a number in (0, 1.5]")
+        cost = c.parsed("annual_cost", float, "must be a number (a year's cost of one hire)", None)
+        if cost is not None and (cost != cost or cost < 0 or cost > MAX_ANNUAL_COST):
+            c.fail("annual_cost", cells.get("annual_cost"),
+                   "must not be negative" if cost < 0 else f"must be in [0, {MAX_ANNUAL_COST:,.0f}]")
+            cost = None
+        candidate = Candidate(
+            candidate_id=candidate_id or "",
+            fte=fte or 1.0,
+            languages=c.languages("languages"),
+            french=c.boolean("french", False),
+            latitude=(coords := c.coordinates())[0],
+            longitude=coords[1],
+            areas=frozenset(c.items("areas")),
+            max_travel_km=c.number("max_travel_km", 0, 20_000),
+            specializations=frozenset(t.lower() for t in c.items("specializations")),
+            gender=c.choice("gender", GENDERS + ("nonbinary", "other"), None),
+            annual_cost=cost,
+            max_hires=c.whole("max_hires", 0, None),
+        )
+        if c.ok:
+            candidates.append(candidate)
+    return candidates
+
+
+def load_candidates(path: Path | str) -> list[Candidate]:
+    """Read a candidates file (CSV or xlsx, sheet `candidates`) as one all-or-nothing load."""
+    path = Path(path)
+    errors: list[InputError] = []
+    if not path.is_file():
+        raise ValidationFailed([InputError(str(path), None, None, None, "file does not exist")])
+    table = read_table(path, errors, sheet="candidates")
+    candidates = candidates_from_table(table, errors) if table is not None else []
+    if errors:
+        raise ValidationFailed(errors)
+    return candidates
 
 
 def _cross_checks(clients_table: Table, workers_table: Table, errors: list[InputError]) -> None:
