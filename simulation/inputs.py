@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 
 from simulation.schema import Duration, Scenario
-from simulation.start import StartState
+from simulation.start import Pool, StartState
 
 DEFAULT_HIGH_NEED_SHARE = 0.35
 
@@ -45,6 +45,10 @@ class ModelInputs:
     french_service_by_language: tuple[float, ...]
     start_state: StartState | None
     notes: tuple[str, ...]
+    pools: tuple[Pool, ...] = ()  # language pools (empty: the general and French lines only)
+    pool_mix: tuple[float, ...] = ()  # each pool's share of new referrals
+    pool_language: tuple[int, ...] = ()  # each pool's commonest first language (index into languages)
+    waiting_ages: bool = False  # record the waiting clients' time waited each month (waiting_p90_months)
 
 
 def _hazard(probability: float) -> float:
@@ -102,6 +106,23 @@ def resolve(scenario: Scenario, start_state: StartState | None) -> ModelInputs:
             cost = step.cost_per_fte
         costs.append(cost)
 
+    pools: tuple[Pool, ...] = ()
+    pool_mix: tuple[float, ...] = ()
+    pool_language: tuple[int, ...] = ()
+    if scenario.language_pools:
+        if scenario.language_mix is not None:
+            notes.append("language_pools draws referrals from start_from's pools; with language_mix set, "
+                         "clients are served as one general and one French line")
+        elif start_state is None or not start_state.pools:
+            notes.append("language_pools needs start_from with clients: served as one general and one French line")
+        else:
+            pools = start_state.pools
+            pool_mix = tuple(float(x) for x in start_state.pool_mix)
+            pool_language = tuple(int(x) for x in start_state.pool_language)
+            unserved = [p for p in pools if not any(p.served_by(w.languages, w.french) for w in start_state.workers)]
+            if unserved:
+                notes.append(f"{len(unserved)} language pool(s) have no worker who can serve them today")
+
     start = scenario.start or (start_state.as_of if start_state else date.today())
     return ModelInputs(
         name=scenario.name,
@@ -129,4 +150,7 @@ def resolve(scenario: Scenario, start_state: StartState | None) -> ModelInputs:
         french_service_by_language=tuple(float(x) for x in by_language),
         start_state=start_state,
         notes=tuple(notes),
+        pools=pools,
+        pool_mix=pool_mix,
+        pool_language=pool_language,
     )

@@ -47,6 +47,7 @@ from simulation.start import HIGH, LOW
 METRICS = (
     "waitlist", "wait_mean_months", "wait_p90_months", "active_high", "active_low", "utilisation",
     "referrals", "placements", "graduations", "exits", "reneged", "fte", "cost", "returned",
+    "waiting_p90_months",  # time already waited by the waitlist at the month's end (ModelInputs.waiting_ages)
 )
 STOCKS = ("waitlist", "active_high", "active_low", "utilisation", "fte")
 # Per-replication totals over the horizon (and end-of-horizon stocks) for the summary.
@@ -162,15 +163,19 @@ class Replication:
         self.worker_epoch: list[int] = []
         self.clients_of: list[dict[int, _Client]] = []
         self.serves: list[tuple[int, ...]] = []
-        self.eligible: list[list[int]] = [[], []]
-        self.pending: list[list] = []  # open positions: [fte, french, cancelled]
+        self.languages_of: list[frozenset[str] | None] = []
+        # Lines of the waitlist: GENERAL and FRENCH, or one per language pool (ModelInputs.pools).
+        self.pools = inputs.pools
+        lines = len(self.pools) if self.pools else 2
+        self.eligible: list[list[int]] = [[] for _ in range(lines)]
+        self.pending: list[list] = []  # open positions: [fte, french, cancelled, languages]
         self.filled_fte = 0.0
         self.fte_area = 0.0
         self.fte_since = 0.0
 
         # The waitlist: one heap per line, and per line and need level whether nobody has room now.
-        self.heaps: list[list] = [[], []]
-        self.blocked = [[False, False], [False, False]]
+        self.heaps: list[list] = [[] for _ in range(lines)]
+        self.blocked = [[False, False] for _ in range(lines)]
         self.waiting = 0
         self.active = [0, 0]
 
@@ -187,6 +192,14 @@ class Replication:
         self._cum_mix = np.cumsum(inputs.language_mix)
         self._cum_mix[-1] = 1.0
         self._fs_by_language = np.asarray(inputs.french_service_by_language)
+        if self.pools:
+            self._cum_pools = np.cumsum(inputs.pool_mix)
+            self._cum_pools[-1] = 1.0
+            self._pool_language = np.asarray(inputs.pool_language, dtype=np.int64)
+            self._pool_french = np.array([p.french for p in self.pools], dtype=bool)
+            start = inputs.start_state
+            # Positions opened by more funding take today's workers' profiles in turn.
+            self._profiles = [w.languages for w in start.workers] if start and start.workers else [frozenset()]
 
     # --- random streams ------------------------------------------------------------------------
 
@@ -216,8 +229,23 @@ class Replication:
         low = Fraction(low_ratio or self.inp.low_need_ratio).limit_denominator(1000)
         return (self.unit * high.denominator // high.numerator, self.unit * low.denominator // low.numerator)
 
+    def _lines_served(self, french: bool, languages: frozenset[str] | None) -> tuple[int, ...]:
+        """The lines a worker takes clients from: French first when French-capable (as before pools)."""
+        shared = self.inp.french_pool_shared
+        if not self.pools:
+            if french:
+                return (FRENCH, GENERAL) if shared else (FRENCH,)
+            return (GENERAL,)
+        if languages is None:  # a funded position: the next of today's profiles
+            languages = self._profiles[len(self.cap) % len(self._profiles)]
+        french_lines = [q for q, p in enumerate(self.pools) if p.french and french]
+        if french and not shared:
+            return tuple(french_lines)
+        return tuple(french_lines + [q for q, p in enumerate(self.pools)
+                                     if not p.french and p.served_by(languages, french)])
+
     def _add_worker(self, fte: float, french: bool, ratios: tuple[float | None, float | None] = (None, None),
-                    fill: bool = True) -> int:
+                    fill: bool = True, languages: frozenset[str] | None = None) -> int:
         self._account_fte()
         w = len(self.cap)
         self.cap.append(int(fte * self.unit + 0.5))
@@ -230,10 +258,8 @@ class Replication:
         self.alive.append(True)
         self.worker_epoch.append(0)
         self.clients_of.append({})
-        if french:
-            serves = (FRENCH, GENERAL) if self.inp.french_pool_shared else (FRENCH,)
-        else:
-            serves = (GENERAL,)
+        serves = self._lines_served(french, languages)
+        self.languages_of.append(languages)
         self.serves.append(serves)
         for q in serves:
             self.eligible[q].append(w)
@@ -292,12 +318,13 @@ class Replication:
             return
         fte, french = self.fte[w], self.french[w]
         self._remove_worker(w)
-        self._open_position(fte, french)
+        self._open_position(fte, french, self.languages_of[w])
 
-    def _open_position(self, fte: float, french: bool) -> None:
-        position = [fte, french, False]
+    def _open_position(self, fte: float, french: bool, languages: frozenset[str] | None = None,
+                       delay: float | None = None) -> None:
+        position = [fte, french, False, languages]
         self.pending.append(position)
-        self._at(self.inp.hiring_lag, self._on_hire, position)
+        self._at(self.inp.hiring_lag if delay is None else delay, self._on_hire, position)
 
     def _on_hire(self, event: Event) -> None:
         self.events += 1
@@ -305,7 +332,7 @@ class Replication:
         if position[2]:
             return
         self.pending.remove(position)
-        self._add_worker(position[0], position[1])
+        self._add_worker(position[0], position[1], languages=position[3])
 
     def _committed(self, french: bool | None = None) -> float:
         filled = sum(f for f, fr, a in zip(self.fte, self.french, self.alive, strict=True)
@@ -566,12 +593,17 @@ class Replication:
         n = int(rng.poisson(self.inp.rates[month]))
         times = month + np.sort(rng.random(n))
         level = np.where(rng.random(n) < self.inp.high_need_share, HIGH, LOW).astype(np.int8)
-        language = np.minimum(np.searchsorted(self._cum_mix, rng.random(n), side="right"),
-                              len(self._cum_mix) - 1)
-        french = rng.random(n) < self._fs_by_language[language]
+        if self.pools:  # a pool by its share of referrals; its language and French service come with it
+            queue = np.minimum(np.searchsorted(self._cum_pools, rng.random(n), side="right"),
+                               len(self._cum_pools) - 1)
+            language = self._pool_language[queue]
+        else:
+            language = np.minimum(np.searchsorted(self._cum_mix, rng.random(n), side="right"),
+                                  len(self._cum_mix) - 1)
+            queue = (rng.random(n) < self._fs_by_language[language]).astype(np.int8)
         total = self._stays(level, rng)
         zeros = np.zeros(n)
-        clients = self._new_clients(level, french.astype(np.int8), np.zeros(n, dtype=np.int64), times, zeros,
+        clients = self._new_clients(level, queue, np.zeros(n, dtype=np.int64), times, zeros,
                                     total, language, rng)
         return times, clients
 
@@ -603,7 +635,11 @@ class Replication:
                     amount -= size
             return
         for sw in st.workers:
-            self._add_worker(sw.fte, sw.french, (sw.high_need_ratio, sw.low_need_ratio), fill=False)
+            if sw.joins_month > 0:  # a hire who starts later holds an open position until then
+                self._open_position(sw.fte, sw.french, sw.languages, delay=sw.joins_month)
+            else:
+                self._add_worker(sw.fte, sw.french, (sw.high_need_ratio, sw.low_need_ratio), fill=False,
+                                 languages=sw.languages)
 
         # Active clients: remaining stay given the months already served.
         act = st.active
@@ -620,7 +656,7 @@ class Replication:
                 total[guess] = drawn
                 elapsed[guess] = drawn * position  # unknown intake: somewhere in a typical stay
             elapsed = np.maximum(elapsed, 0.0)
-            queue = (act.french & (inp.french_fte_share > 0)).astype(np.int8)
+            queue = act.pool if self.pools else (act.french & (inp.french_fte_share > 0)).astype(np.int8)
             clients = self._new_clients(act.level.astype(np.int8), queue, act.priority, np.zeros(act.size),
                                         elapsed, total, act.language, rng)
             for c, w in zip(clients, act.worker.tolist(), strict=True):
@@ -638,7 +674,8 @@ class Replication:
         if wait.size:
             referral = -np.nan_to_num(wait.months, nan=0.0)
             total = self._stays(wait.level, rng)
-            clients = self._new_clients(wait.level.astype(np.int8), wait.french.astype(np.int8), wait.priority,
+            queue = wait.pool if self.pools else wait.french.astype(np.int8)
+            clients = self._new_clients(wait.level.astype(np.int8), queue, wait.priority,
                                         referral, np.zeros(wait.size), total, wait.language, rng)
             for c in clients:
                 self._enqueue_new(c)
@@ -646,10 +683,13 @@ class Replication:
         self.start_total = self.waiting + sum(self.active)
 
     def _least_loaded(self, q: int) -> int:
-        candidates = self.eligible[q] or self.eligible[GENERAL] or self.eligible[FRENCH]
+        if self.pools:  # an active client stays with someone, even one who could not take them on today
+            candidates = self.eligible[q] or [w for w, a in enumerate(self.alive) if a]
+        else:
+            candidates = self.eligible[q] or self.eligible[GENERAL] or self.eligible[FRENCH]
         if not candidates:
-            self._add_worker(0.0, False, fill=False)  # nobody to hold them: a zero-FTE placeholder
-            candidates = self.eligible[GENERAL]
+            self._add_worker(0.0, False, fill=False, languages=frozenset())  # a zero-FTE placeholder
+            candidates = [len(self.cap) - 1]
         return max(candidates, key=lambda w: (self.free[w], -w))
 
     # --- recording -------------------------------------------------------------------------------
@@ -685,8 +725,20 @@ class Replication:
             row[M["wait_p90_months"], month] = percentile(waits, 90.0)
             self.all_waits.extend(waits)
             self.waits = []
+        if self.inp.waiting_ages:
+            self._waiting_ages(month)
         if self.audit:
             self._check(month)
+
+    def _waiting_ages(self, month: int) -> None:
+        """The 90th percentile of how long the clients still waiting have waited so far (0 if nobody waits).
+
+        Waits of clients placed in a month miss whoever is never placed (a pool nobody serves); this
+        counts them, so a projection's "nobody waits more than three months" is checked on both.
+        """
+        now = self.env.now
+        ages = [now - entry[4].referral for heap in self.heaps for entry in heap if entry[4].state == WAITING]
+        self.monthly[M["waiting_p90_months"], month] = percentile(ages, 90.0) if ages else 0.0
 
     def _check(self, month: int) -> None:
         """Recount everyone from their own state and compare with the running counters."""
@@ -729,11 +781,13 @@ class Replication:
         self._account_fte()
         self._stocks(0)
         self.monthly[M["fte"], 0] = self.filled_fte
+        if inp.waiting_ages:
+            self._waiting_ages(0)
         for month, fte in inp.funding:
             if fte is not None:
                 self._at(float(month), self._on_funding, fte)
         self.env.process(self._arrivals())
-        self._at(0.0, lambda _e: (self._drain(GENERAL), self._drain(FRENCH)))
+        self._at(0.0, lambda _e: [self._drain(q) for q in range(len(self.heaps))])
         last = None
         for month in range(1, inp.horizon + 1):
             last = self._at(float(month), self._on_month_end, month, urgent=True)

@@ -118,6 +118,9 @@ class Scenario(_Strict):
     french_service_share: float | None = Field(None, ge=0, le=1)
     french_pool: Literal["shared", "reserved"] = "shared"
     language_mix: dict[str, float] | None = None
+    # Serve clients by language pool (the languages they speak, French service) from start_from's workers:
+    # a worker serves only the pools it shares a language with. Off: one general line and one French line.
+    language_pools: bool = False
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="scenario")

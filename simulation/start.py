@@ -4,6 +4,11 @@ A projection that starts from an empty agency answers a question nobody asked; f
 what happens to *this* waitlist. `start_state_from_agency` turns an `Agency` (from the data-contract
 reader) into plain arrays the model loads, and the referral mix (languages, French service, need level)
 that new referrals are drawn from when the scenario does not set it. No client ids are kept.
+
+Language pools: clients who can be served by the same workers as far as language and French service go
+(the languages they speak, as primary subtags, and whether they chose French service) form one pool. A
+pool's share of new referrals is its share of today's waitlist and of the clients referred in the last
+year, so a projection with `language_pools` sees a Tigrinya waitlist that only a Tigrinya speaker clears.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from caseload.domain import Agency, NeedLevel
+from caseload.domain import Agency, Client, NeedLevel, Worker
+from caseload.languages import primary
 from caseload.validation import InputError
 
 DAYS_PER_MONTH = 365.2425 / 12
 HIGH, LOW = 0, 1  # need levels as the model stores them
+FRENCH_CODE = "fr"
+RECENT_REFERRAL_DAYS = 365  # referrals of the last year shape the pools' shares of new referrals
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,22 @@ class StartWorker:
     french: bool
     high_need_ratio: float | None = None  # the worker's own target, overriding the policy
     low_need_ratio: float | None = None
+    languages: frozenset[str] = frozenset()  # primary subtags (French included when French-capable)
+    joins_month: float = 0.0  # a hire who starts later (months from the start): an open position until then
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Clients alike for who may serve them: the languages they speak and whether they chose French service."""
+
+    languages: frozenset[str]
+    french: bool
+
+    def served_by(self, languages: frozenset[str], french: bool) -> bool:
+        """The optimizer's French-service and shared-language rules, on a pool (no area, travel or gender)."""
+        if self.french:
+            return french
+        return bool(self.languages & languages)
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,7 @@ class StartGroup:
     language: np.ndarray  # index into StartState.languages
     months: np.ndarray  # waiting: months since referral; active: months since intake (NaN: unknown)
     worker: np.ndarray  # active: index into StartState.workers (-1: not found); waiting: -1
+    pool: np.ndarray  # index into StartState.pools
 
     @property
     def size(self) -> int:
@@ -47,7 +72,7 @@ class StartGroup:
 
     @classmethod
     def empty(cls) -> StartGroup:
-        return cls(*(np.zeros(0, dtype=t) for t in (np.int8, bool, np.int64, np.int32, float, np.int32)))
+        return cls(*(np.zeros(0, dtype=t) for t in (np.int8, bool, np.int64, np.int32, float, np.int32, np.int32)))
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,9 @@ class StartState:
     high_need_ratio: float
     low_need_ratio: float
     notes: tuple[str, ...] = field(default=())
+    pools: tuple[Pool, ...] = field(default=())
+    pool_mix: np.ndarray = field(default_factory=lambda: np.zeros(0))  # share of new referrals per pool
+    pool_language: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # commonest first
 
     @property
     def fte(self) -> float:
@@ -84,12 +112,28 @@ def _months(later: date, earlier: date | None) -> float:
     return (later - earlier).days / DAYS_PER_MONTH
 
 
+def worker_pool_languages(worker: Worker) -> frozenset[str]:
+    """A worker's languages as primary subtags; a French-capable worker speaks French."""
+    codes = {primary(code) for code in worker.languages}
+    if worker.french:
+        codes.add(FRENCH_CODE)
+    return frozenset(codes)
+
+
+def start_worker(worker: Worker, joins_month: float = 0.0) -> StartWorker:
+    """A worker as the simulation holds one (a hire may join after the start)."""
+    return StartWorker(worker.fte, worker.french, worker.high_need_ratio, worker.low_need_ratio,
+                       worker_pool_languages(worker), joins_month)
+
+
+def client_pool(client: Client) -> Pool:
+    return Pool(frozenset(primary(code) for code in client.languages), client.french_service)
+
+
 def start_state_from_agency(agency: Agency, start: date | None = None) -> StartState:
     """The simulation's day 0 from an agency's clients and workers (dates measured from `start`)."""
     start = start or agency.as_of
-    workers = tuple(
-        StartWorker(w.fte, w.french, w.high_need_ratio, w.low_need_ratio) for w in agency.workers
-    )
+    workers = tuple(start_worker(w) for w in agency.workers)
     index = {w.worker_id: i for i, w in enumerate(agency.workers)}
     pool = agency.active + agency.waiting
     firsts = [c.languages[0] if c.languages else "und" for c in pool]
@@ -100,6 +144,24 @@ def start_state_from_agency(agency: Agency, start: date | None = None) -> StartS
     mix = mix / mix.sum() if mix.size else mix
     french_counts = Counter(first for first, c in zip(firsts, pool, strict=True) if c.french_service)
     by_language = np.array([french_counts[lang] / counts[lang] for lang in languages], dtype=float)
+
+    # Pools, and their shares of new referrals: today's waitlist and the last year's referrals.
+    recent = [c for c in agency.clients if c.status.value != "waiting" and c.referral_date is not None
+              and 0 <= (start - c.referral_date).days <= RECENT_REFERRAL_DAYS]
+    referred = agency.waiting + recent or pool
+    pool_of = {}
+    for c in pool + referred:
+        pool_of.setdefault(client_pool(c), len(pool_of))
+    pools = tuple(pool_of)
+    pool_counts = Counter(pool_of[client_pool(c)] for c in referred)
+    pool_mix = np.array([pool_counts[p] for p in range(len(pools))], dtype=float)
+    pool_mix = pool_mix / pool_mix.sum() if pool_mix.sum() > 0 else pool_mix
+    firsts_by_pool: dict[int, Counter] = {}
+    for c in pool + referred:
+        first = c.languages[0] if c.languages else "und"
+        firsts_by_pool.setdefault(pool_of[client_pool(c)], Counter())[first] += 1
+    pool_language = np.array([lang_index.get(firsts_by_pool[p].most_common(1)[0][0], 0)
+                              for p in range(len(pools))], dtype=np.int32)
 
     def group(clients: list, active: bool) -> StartGroup:
         if not clients:
@@ -113,6 +175,7 @@ def start_state_from_agency(agency: Agency, start: date | None = None) -> StartS
             months=np.array([_months(start, c.intake_date if active else c.referral_date) for c in clients],
                             dtype=float),
             worker=np.array([index.get(c.worker_id, -1) if active else -1 for c in clients], dtype=np.int32),
+            pool=np.array([pool_of[client_pool(c)] for c in clients], dtype=np.int32),
         )
 
     notes = list(agency.policy.deviations())
@@ -138,6 +201,9 @@ def start_state_from_agency(agency: Agency, start: date | None = None) -> StartS
         high_need_ratio=agency.policy.high_need_ratio,
         low_need_ratio=agency.policy.low_need_ratio,
         notes=tuple(notes),
+        pools=pools,
+        pool_mix=pool_mix,
+        pool_language=pool_language,
     )
 
 
