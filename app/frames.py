@@ -149,43 +149,69 @@ def caseload_chart(summary: dict[str, Any], before: dict[str, Any] | None = None
     return fig
 
 
-def client_map(view: pd.DataFrame, agency: Agency) -> go.Figure:
-    """Clients (coloured by decision) and the workers' offices, on open map tiles that need no token.
+def _area_outlines(located: pd.DataFrame) -> list[go.Scatter]:
+    """Each service area as the outline (convex hull) of its clients' homes, labelled with its code."""
+    from scipy.spatial import ConvexHull, QhullError
 
-    Offline the tiles stay blank but the points still draw. Client points are shown on the coordinator's
-    page only.
+    traces: list[go.Scatter] = []
+    for area, part in located[located["area"] != ""].groupby("area", sort=True):
+        points = part[["longitude", "latitude"]].drop_duplicates().to_numpy(dtype=float)
+        if len(points) >= 3:
+            try:
+                ring = points[ConvexHull(points).vertices]
+            except QhullError:  # all homes on one line: no outline, the label still shows
+                ring = points[:0]
+            if len(ring):
+                ring = list(ring) + [ring[0]]
+                traces.append(go.Scatter(
+                    x=[p[0] for p in ring], y=[p[1] for p in ring], mode="lines", fill="toself",
+                    fillcolor="rgba(120,144,156,0.10)", line={"color": "rgba(96,125,139,0.55)", "width": 1},
+                    hoverinfo="skip", showlegend=False, legendgroup="areas",
+                ))
+        traces.append(go.Scatter(
+            x=[float(part["longitude"].mean())], y=[float(part["latitude"].mean())], mode="text", text=[area],
+            textfont={"size": 12, "color": "#455a64"}, hoverinfo="skip", showlegend=False, legendgroup="areas",
+        ))
+    return traces
+
+
+def client_map(view: pd.DataFrame, agency: Agency) -> go.Figure:
+    """Clients (coloured by decision), their service areas and the workers' offices, drawn with no map tiles.
+
+    Agency machines are often offline or locked down, so the map needs nothing from the internet: areas are
+    outlined from the clients' homes, on longitude/latitude axes scaled so that a kilometre is as long
+    east-west as north-south. Client points are shown on the coordinator's page only.
     """
     fig = go.Figure()
     located = view.dropna(subset=["latitude", "longitude"])
+    for trace in _area_outlines(located):
+        fig.add_trace(trace)
     for decision in DECISION_ORDER:
         part = located[located["decision"] == decision]
         if part.empty:
             continue
-        fig.add_trace(go.Scattermap(
-            lat=part["latitude"], lon=part["longitude"], mode="markers", name=f"{decision} ({len(part)})",
+        fig.add_trace(go.Scatter(
+            x=part["longitude"], y=part["latitude"], mode="markers", name=f"{decision} ({len(part)})",
             marker={"size": 7, "color": DECISION_COLOURS[decision], "opacity": 0.75},
             text=part["client_id"] + " " + part["worker_id"], hoverinfo="text",
         ))
     offices = [w for w in agency.workers if w.has_location]
     if offices:
-        fig.add_trace(go.Scattermap(
-            lat=[w.latitude for w in offices], lon=[w.longitude for w in offices], mode="markers",
-            name="offices", marker={"size": 14, "color": "#212121", "symbol": "circle"},
+        fig.add_trace(go.Scatter(
+            x=[w.longitude for w in offices], y=[w.latitude for w in offices], mode="markers",
+            name="offices", marker={"size": 13, "color": "#212121", "symbol": "square",
+                                    "line": {"color": "white", "width": 1.5}},
             text=[w.worker_id for w in offices], hoverinfo="text",
         ))
-    points = pd.concat([located[["latitude", "longitude"]],
-                        pd.DataFrame({"latitude": [w.latitude for w in offices],
-                                      "longitude": [w.longitude for w in offices]})])
-    if len(points):
-        lat, lon = float(points["latitude"].mean()), float(points["longitude"].mean())
-        spread = max(float(points["latitude"].max() - points["latitude"].min()),
-                     float(points["longitude"].max() - points["longitude"].min()), 0.01)
-        zoom = max(1.0, min(13.0, math.log2(360 / spread) - 0.5))
-    else:  # Nothing located: centre on Canada.
-        lat, lon, zoom = 56.0, -96.0, 2.5
-    fig.update_layout(map={"style": "open-street-map", "center": {"lat": lat, "lon": lon}, "zoom": zoom},
-                      height=480, margin={"l": 0, "r": 0, "t": 0, "b": 0},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "x": 0.01})
+    latitudes = pd.concat([located["latitude"], pd.Series([w.latitude for w in offices], dtype=float)])
+    middle = float(latitudes.mean()) if len(latitudes) else 45.0
+    # A degree of latitude is 1 / cos(latitude) times as long as a degree of longitude.
+    ratio = 1 / max(math.cos(math.radians(middle)), 0.05)
+    fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="#fafafa",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+                      xaxis={"title": "longitude", "showgrid": False, "zeroline": False},
+                      yaxis={"title": "latitude", "showgrid": False, "zeroline": False, "scaleanchor": "x",
+                             "scaleratio": ratio})
     return fig
 
 

@@ -118,5 +118,21 @@ def test_charts_draw_without_data_or_location():
     assert not frames.caseload_chart({}).data
     agency = Agency(clients=[Client("c", NeedLevel.LOW, ("en",))], workers=[Worker("w", 1.0, ("en",))])
     view = frames.assignment_view(agency, [Assignment("c", None, Decision.WAITING, "x")])
-    assert frames.client_map(view, agency).layout.map.style == "open-street-map"
+    assert [t.type for t in frames.client_map(view, agency).data] == []  # nothing located: an empty map
+
+
+def test_the_map_needs_no_tiles_and_outlines_areas():
+    """Offline agency machines: plain axes (no map tiles to fetch), areas outlined from the homes."""
+    clients = [Client(f"c{i}", NeedLevel.LOW, ("en",), latitude=43.6 + 0.01 * (i % 3), longitude=-79.4 + 0.01 * i,
+                      area="M1B") for i in range(4)]
+    workers = [Worker("w", 1.0, ("en",), latitude=43.65, longitude=-79.38)]
+    agency = Agency(clients=clients, workers=workers)
+    view = frames.assignment_view(agency, [Assignment(c.client_id, "w", Decision.NEW, "") for c in clients])
+    fig = frames.client_map(view, agency)
+    assert {t.type for t in fig.data} == {"scatter"}
+    assert not fig.layout.map.style and "map" not in fig.to_dict()["layout"]
+    outline, label = fig.data[0], fig.data[1]
+    assert outline.fill == "toself" and len(outline.x) >= 4 and list(label.text) == ["M1B"]
+    assert [t.name for t in fig.data[2:]] == ["new (4)", "offices"]
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio > 1.3  # 1/cos(43.6 deg)
 
