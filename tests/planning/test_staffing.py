@@ -1,0 +1,120 @@
+"""The staffing planner on tiny hand-built agencies: one focused test per promise of issue 16."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from caseload.domain import Candidate, NeedLevel
+from planning.staffing import bottlenecks, derive_candidates, frontier, plan_hires
+from tests.optimizer.agencies import agency, caseload, client, worker
+
+COST = 78_000.0
+
+
+def _city() -> tuple:
+    """Three Tigrinya-speaking clients waiting in Hamilton, one French-service client there too, and one English
+    worker with no room (so without a hire nobody is placed)."""
+    clients = [client(f"T{n}", languages=("ti",), area="HAM") for n in range(3)]
+    clients.append(client("F1", languages=("fr",), french_service=True, area="HAM"))
+    clients += caseload("W1", n_low=50)
+    return clients, [worker("W1")]
+
+
+def _candidates() -> list[Candidate]:
+    return [
+        Candidate("ti-hamilton", fte=1.0, languages=("ti",), areas=frozenset({"HAM"})),
+        Candidate("ti-toronto", fte=1.0, languages=("ti",), areas=frozenset({"TOR"})),   # wrong city
+        Candidate("ar-hamilton", fte=1.0, languages=("ar",), areas=frozenset({"HAM"})),  # nobody speaks it
+        Candidate("fr-hamilton", fte=1.0, languages=("en",), french=True, areas=frozenset({"HAM"})),
+    ]
+
+
+def test_the_hire_that_fits_the_most_waiting_clients_is_chosen():
+    plan = plan_hires(agency(*_city()), _candidates(), COST, time_limit_s=10)
+    assert plan.hires == {"ti-hamilton": 1}
+    assert (plan.placed_without, plan.placed_with, plan.bound) == (0, 3, 3)
+    assert plan.clients_placed == {"ti-hamilton": 3}
+    assert plan.cost == COST
+    assert [w.worker_id for w in plan.hire_workers] == ["HIRE-ti-hamilton-1"]
+
+
+def test_a_second_hire_goes_to_the_french_service_client():
+    plan = plan_hires(agency(*_city()), _candidates(), 2 * COST, time_limit_s=10)
+    assert plan.hires == {"ti-hamilton": 1, "fr-hamilton": 1}
+    assert plan.placed_with == 4
+    assert plan.clients_placed == {"ti-hamilton": 3, "fr-hamilton": 1}
+
+
+def test_a_budget_of_zero_hires_nobody():
+    plan = plan_hires(agency(*_city()), _candidates(), 0.0, time_limit_s=10)
+    assert plan.hires == {} and plan.cost == 0
+    assert plan.placed_with == plan.placed_without == 0
+    assert [w.worker_id for w in plan.workers] == ["W1"]
+
+
+def test_a_candidate_costing_more_than_the_budget_is_never_chosen():
+    candidates = _candidates()
+    candidates[0] = Candidate("ti-hamilton", fte=1.0, languages=("ti",), areas=frozenset({"HAM"}),
+                              annual_cost=COST + 1)
+    plan = plan_hires(agency(*_city()), candidates, COST, time_limit_s=10)
+    assert "ti-hamilton" not in plan.hires
+    assert plan.hires == {"fr-hamilton": 1}  # the best the budget buys: the French-service client
+    assert plan.placed_with == 1
+
+
+def test_max_hires_holds():
+    clients = [client(f"T{n}", languages=("ti",), area="HAM", need_level=NeedLevel.HIGH) for n in range(40)]
+    capped = Candidate("ti-hamilton", fte=1.0, languages=("ti",), areas=frozenset({"HAM"}), max_hires=1)
+    plan = plan_hires(agency(clients, [worker("W1")]), [capped], 3 * COST, time_limit_s=10)
+    assert plan.hires == {"ti-hamilton": 1}
+    assert plan.placed_with == 15  # one FTE holds 15 high-need clients (policy default)
+    uncapped = plan_hires(agency(clients, [worker("W1")]), [replace(capped, max_hires=None)], 3 * COST,
+                          time_limit_s=10)
+    assert uncapped.hires == {"ti-hamilton": 3} and uncapped.placed_with == 40
+
+
+def test_cheaper_of_two_equal_plans_is_chosen():
+    candidates = [Candidate("ti-a", fte=1.0, languages=("ti",), annual_cost=90_000),
+                  Candidate("ti-b", fte=1.0, languages=("ti",), annual_cost=70_000)]
+    plan = plan_hires(agency(*_city()), candidates, 100_000, time_limit_s=10)
+    assert plan.hires == {"ti-b": 1} and plan.cost == 70_000
+
+
+def test_a_family_is_placed_whole_with_one_hire():
+    clients = [client(f"T{n}", languages=("ti",), family_id="FAM", need_level=NeedLevel.HIGH) for n in range(3)]
+    half = Candidate("ti-half", fte=0.1, languages=("ti",), annual_cost=1_000)  # room for one high-need client
+    plan = plan_hires(agency(clients, [worker("W1")]), [half], 10_000, time_limit_s=10)
+    hired = {a.worker_id for a in plan.assignments if a.worker_id}
+    assert plan.placed_with in (0, 3) and len(hired) <= 1
+
+
+def test_a_budget_below_the_cheapest_candidate_says_so_and_hires_nobody():
+    plan = plan_hires(agency(*_city()), _candidates(), 50_000, time_limit_s=10)
+    assert plan.hires == {} and plan.placed_with == plan.placed_without
+    assert plan.note is not None and "below the cheapest candidate" in plan.note and "78,000" in plan.note
+
+
+def test_derived_candidates_cover_what_waiting_clients_need():
+    found = {(c.languages, c.french, c.areas) for c in derive_candidates(agency(*_city()))}
+    assert (("ti",), False, frozenset({"HAM"})) in found
+    assert (("fr",), True, frozenset({"HAM"})) in found
+    plan = plan_hires(agency(*_city()), derive_candidates(agency(*_city())), 2 * COST, time_limit_s=10)
+    assert plan.placed_with == 4
+
+
+def test_the_frontier_ends_at_the_plan_and_says_what_each_step_buys():
+    rows = frontier(agency(*_city()), _candidates(), 2 * COST, steps=2, time_limit_s=10)
+    assert [r["budget"] for r in rows] == [0, COST, 2 * COST]
+    assert [r["placed"] for r in rows] == [0, 3, 4]
+    assert rows[1]["placed_per_100000"] == pytest.approx(3 * 100_000 / COST, abs=1e-3)
+
+
+def test_bottlenecks_say_who_waits_why_and_what_one_more_fte_places():
+    table = bottlenecks(agency(*_city()), time_limit_s=10).set_index(["language", "french", "area"])
+    ti = table.loc[("ti", False, "HAM")]
+    assert ti["waiting"] == 3
+    assert ti["reasons"] == "no worker speaks ti: 3"
+    assert ti["one_more_fte_places"] == 3 and ti["proven"]
+    assert table.loc[("fr", True, "HAM")]["one_more_fte_places"] == 1
