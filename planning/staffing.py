@@ -360,8 +360,8 @@ def _clients_on_hires(plan: Plan, candidates: list[Candidate], hires: dict[str, 
     """Waiting clients each chosen candidate's hires take on in the plan."""
     owner = {c.hire(n).worker_id: c.candidate_id
              for c in candidates for n in range(1, hires.get(c.candidate_id, 0) + 1)}
-    counts = Counter(owner[a.worker_id] for a in plan.assignments
-                     if a.decision == Decision.NEW and a.worker_id in owner)
+    counts = Counter(owner[a.worker_id] for a in plan.assignments  # new, or re-placed (a forced mover)
+                     if a.decision in (Decision.NEW, Decision.MOVED) and a.worker_id in owner)
     return {cid: int(counts.get(cid, 0)) for cid in hires}
 
 
