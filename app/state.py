@@ -34,6 +34,7 @@ LOADED = "loaded_agency"
 UPLOADED = "uploaded_agency"
 STORED = "stored_agency"
 SOURCE = "agency_source"
+STORE_URL = "store_url"  # the store the agency was read from: runs are recorded there
 SOURCES = {"sample": "Sample agency", "upload": "Upload files", "store": "Read the store"}
 
 

@@ -27,6 +27,8 @@ st.set_page_config(page_title="caseload", page_icon=":material/diversity_3:", la
 
 PAGE_FILES = {
     views.ASSIGNMENT_PAGE: ("app_pages/assignment.py", ":material/assignment_ind:", "assignment"),
+    views.WAITLIST_PAGE: ("app_pages/waitlist.py", ":material/format_list_numbered:", "waitlist"),
+    views.HISTORY_PAGE: ("app_pages/history.py", ":material/history:", "history"),
     views.STAFFING_PAGE: ("app_pages/staffing.py", ":material/groups:", "staffing"),
     views.SCENARIOS_PAGE: ("app_pages/scenarios.py", ":material/query_stats:", "scenarios"),
 }

@@ -21,7 +21,9 @@ MAX_ERRORS_SHOWN = 5_000
 ASSIGNMENT_PAGE = "Nightly assignment"
 STAFFING_PAGE = "Staffing"
 SCENARIOS_PAGE = "Scenarios"  # the one page a funder sees (caseload.auth.SCENARIOS_PAGE)
-PAGES = (ASSIGNMENT_PAGE, STAFFING_PAGE, SCENARIOS_PAGE)
+WAITLIST_PAGE = "Waitlist"  # the queue, review lists, overrides (client rows: never a funder)
+HISTORY_PAGE = "History"  # the store's runs, approvals and the audit trail (client rows: never a funder)
+PAGES = (ASSIGNMENT_PAGE, WAITLIST_PAGE, HISTORY_PAGE, STAFFING_PAGE, SCENARIOS_PAGE)
 USER = "signed_in_user"
 
 ASSIGNMENT_COLUMNS = {
@@ -41,6 +43,35 @@ REASON_COLUMNS = {
 REASON_DIFF_COLUMNS = {
     "reason": st.column_config.TextColumn("why they wait", width="medium"),
     **{c: st.column_config.NumberColumn(c, width="small") for c in ("before", "after", "change")},
+}
+RUN_COLUMNS = {
+    "run_id": st.column_config.NumberColumn("run", format="%d", width="small"),
+    "as_of": st.column_config.DateColumn("date"),
+    "started_at": st.column_config.TextColumn("started"),
+    "user": st.column_config.TextColumn("run by"),
+    "status": st.column_config.TextColumn("status", help="proposed: waits for a coordinator's approval; "
+                                          "approved: its plan became the clients' current workers; committed: "
+                                          "applied when it ran (caseload assign --db)"),
+    "approved_by": st.column_config.TextColumn("approved by"),
+}
+QUEUE_COLUMNS = {
+    "position": st.column_config.NumberColumn("position", format="%d", width="small",
+                                              help="Order in which the optimizer would place this client among "
+                                                   "those the same workers can serve"),
+    "client_id": st.column_config.TextColumn("client"),
+    "days_waiting": st.column_config.NumberColumn("days waiting", format="%d"),
+    "reason": st.column_config.TextColumn("why they wait", width="large"),
+    "eligible_workers": st.column_config.NumberColumn("eligible workers", format="%d",
+                                                      help="Workers who could serve the client at all"),
+    "expected_placement": st.column_config.DateColumn("expected placement (median)"),
+    "expected_range": st.column_config.TextColumn("80% range", help="Placement expected between these dates in "
+                                                  "8 of 10 cases"),
+    "next_review": st.column_config.DateColumn("next check-in"),
+    "referral_date": st.column_config.DateColumn("referred"),
+}
+REVIEW_COLUMNS = {
+    "client_id": st.column_config.TextColumn("client"),
+    "worker_id": st.column_config.TextColumn("worker"),
 }
 CHANGE_COLUMNS = {
     "client_id": st.column_config.TextColumn("client"),
@@ -173,6 +204,7 @@ def agency_picker() -> state.Loaded | None:
         if st.button("Read the store"):
             with st.spinner("Reading the store..."):
                 st.session_state[state.STORED] = state.load_store(url)
+                st.session_state[state.STORE_URL] = url
         loaded = st.session_state.get(state.STORED)
         if loaded is None:
             st.info("Read today's agency from the store, or choose another source.")
@@ -191,9 +223,20 @@ def agency_picker() -> state.Loaded | None:
     return loaded
 
 
+def provisional_panel(partial: Any) -> None:
+    """A run's provisional plan while it still runs: placements are final, the later stages still polish
+    language, needs, travel and loads (`optimizer.assign`'s ``on_placements``)."""
+    st.info("Placements final; polishing travel and even loads. The plan below is provisional: who is placed "
+            "will not change, which worker may.", icon=":material/hourglass_top:")
+    plan_metrics(partial.summary)
+
+
 def wait_for(job: Job, *, expected_s: float | None, label: str) -> Any:
-    """Show a progress bar while a job runs; the fraction is the job's own, else time against budget."""
+    """Show a progress bar while a job runs; the fraction is the job's own, else time against budget. A
+    provisional result the job offers (`Job.offer`) is shown under the bar until the final one is ready."""
     bar = st.progress(0.0, text=label)
+    early = st.empty()
+    shown: list[Any] = []
 
     def show(j: Job) -> None:
         if j.fraction is not None:
@@ -204,11 +247,16 @@ def wait_for(job: Job, *, expected_s: float | None, label: str) -> Any:
             fraction = 0.0
         text = f"{label} {j.message}".strip() if j.message else label
         bar.progress(fraction, text=f"{text} ({j.elapsed:.0f} s)")
+        if j.partial is not None and not shown and hasattr(j.partial, "summary"):
+            shown.append(j.partial)
+            with early.container():
+                provisional_panel(j.partial)
 
     try:
         return state.job_store().wait(job, show)
     finally:
         bar.empty()
+        early.empty()
 
 
 def run_job(key: str, work: Callable[[Job], Any], *, expected_s: float | None, label: str) -> Any:

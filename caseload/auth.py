@@ -40,7 +40,7 @@ ENV_AUTH_FILE = "CASELOAD_AUTH_FILE"
 DEFAULT_AUTH_FILE = Path(".streamlit") / "secrets.toml"
 SCENARIOS_PAGE = "Scenarios"
 # The app's pages, for callers that do not pass their own list. A funder sees only SCENARIOS_PAGE.
-DEFAULT_PAGES = ("Nightly assignment", "Staffing", SCENARIOS_PAGE)  # as in app.views.PAGES
+DEFAULT_PAGES = ("Nightly assignment", "Waitlist", "History", "Staffing", SCENARIOS_PAGE)  # as in app.views.PAGES
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 BCRYPT_MAX_BYTES = 72  # bcrypt ignores (5.x: refuses) anything longer
 MIN_PASSWORD_CHARS = 8

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import frames, runs, state, views
+from app import approval, frames, runs, state, store_runs, views
+from caseload.store.database import StoreError
 
 views.require_page(views.ASSIGNMENT_PAGE)
 st.title("Nightly assignment")
@@ -27,9 +28,19 @@ time_limit = left.number_input("Time limit (s)", min_value=1.0, max_value=3600.0
 seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
                            key="nightly_seed", help="The same seed and input give the same plan.")
 key = runs.plan_key(loaded.key, int(seed), float(time_limit))
+store_url = st.session_state.get(state.STORE_URL) if st.session_state.get(state.SOURCE) == "store" else None
 if right.button("Run the nightly assignment", type="primary", icon=":material/play_arrow:"):
-    views.run_job(key, runs.assignment_job(agency, seed=int(seed), time_limit_s=float(time_limit)),
-                  expected_s=float(time_limit), label="Solving the assignment...")
+    if store_url:  # recorded in the store's history as a proposal, as `caseload assign --db --propose` does
+        key = store_runs.record_key(loaded.key, int(seed), float(time_limit))
+        work = store_runs.recorded_assignment_job(store_url, user=approval.signed_in_user(), seed=int(seed),
+                                                  time_limit_s=float(time_limit))
+    else:
+        work = runs.assignment_job(agency, seed=int(seed), time_limit_s=float(time_limit))
+    try:
+        views.run_job(key, work, expected_s=float(time_limit), label="Solving the assignment...")
+    except StoreError as exc:
+        st.error(f"The run was not recorded and nothing changed: {exc}")
+        st.stop()
     st.session_state.setdefault("plans", {})[loaded.key] = key
 
 planned: runs.Planned | None = state.job_store().result(st.session_state.get("plans", {}).get(loaded.key, ""))
@@ -38,6 +49,8 @@ if planned is None:
     st.stop()
 
 summary = planned.summary
+if store_url and getattr(planned, "run_id", None) is not None:
+    approval.proposal_panel(planned.run_id, store_url, st.session_state["plans"][loaded.key])
 views.plan_metrics(summary)
 
 reasons = frames.waiting_by_reason(summary)
