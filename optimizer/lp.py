@@ -45,6 +45,8 @@ class Relaxation:
     objective: float          # proven upper bound on placements (the LP optimum once converged)
     values: np.ndarray        # per column
     reduced_cost: np.ndarray  # per column, >= 0 at the optimum (minimisation form); small = promising
+    stop: str = ""            # why column generation stopped: optimal (converged), gap (within close_enough),
+                              # budget (MAX_ROUNDS), time, or unsolved
 
 
 def _matrix(cl: Classes, cap: WorkerCapacity, moves: bool,
@@ -153,7 +155,7 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
     c = cl.columns
     n = len(c)
     if n == 0:
-        return Relaxation(True, True, 0.0, np.zeros(0), np.zeros(0))
+        return Relaxation(True, True, 0.0, np.zeros(0), np.zeros(0), "optimal")
     deadline = time.monotonic() + time_limit_s
     matrix, rhs, upper = complete_rows(cl, cap) if moves and supply is None else _matrix(cl, cap, moves, supply)
     objective = placement_cost(c)
@@ -169,6 +171,7 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
     entering = np.unique(start[usable[start]]).astype(np.int64)
     reduced = np.zeros(n)
     last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    stop = "budget"
     for _ in range(MAX_ROUNDS):
         _add_columns(highs, matrix, objective, upper, entering)
         current = np.concatenate([current, entering])
@@ -177,7 +180,8 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             if last is None:
-                return Relaxation(False, False, float("inf"), np.zeros(n), np.full(n, np.inf))
+                return Relaxation(False, False, float("inf"), np.zeros(n), np.full(n, np.inf), "unsolved")
+            stop = "time"
             break  # out of time: the last optimal round still gives a guide and a proven bound
         solution = highs.getSolution()
         duals = np.asarray(solution.row_dual)
@@ -189,6 +193,7 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
         restricted = -highs.getInfo().objective_function_value
         gap = _dual_bound(matrix, rhs, upper, objective, usable, duals) - restricted
         if not len(entering) or gap <= close_enough * max(restricted, 1.0) or time.monotonic() > deadline:
+            stop = "optimal" if not len(entering) else "gap" if gap <= close_enough * max(restricted, 1.0) else "time"
             break
         entering = entering[np.argsort(reduced[entering], kind="stable")[:ADD_PER_ROUND]]
     assert last is not None
@@ -197,7 +202,7 @@ def lp_relaxation(cl: Classes, cap: WorkerCapacity, *, moves: bool = True, start
     values[in_model] = col_values
     reduced = objective - matrix.T @ duals
     bound = _dual_bound(matrix, rhs, upper, objective, usable, duals)
-    return Relaxation(not len(entering), True, bound, values, np.where(usable, reduced, np.inf))
+    return Relaxation(not len(entering), True, bound, values, np.where(usable, reduced, np.inf), stop)
 
 
 def _dual_bound(matrix: sp.csc_matrix, rhs: np.ndarray, upper: np.ndarray, objective: np.ndarray,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,7 +48,8 @@ COLUMNS_PER_SECOND = 16_000  # the deterministic stop: a round's work is its nei
                             # columns; the search ends when the rounds' work passes seconds x this (measured on
                             # 50,000 clients: 12 rounds of ~12,500 columns in 9.3 s; on 6,000 clients rounds of
                             # ~1,500 columns take ~0.5 s, so there the clock ends it first)
-STALL_ROUNDS = 30           # ... or after this many rounds in a row without a gain (a small agency is done)
+STALL_SWEEPS = 6            # ... or after rounds without a gain that could have visited every worker this often
+MIN_STALL_ROUNDS = 10       # (150 workers, 2 threads: 30 rounds, as before; 1,000 workers: 200), at least this
 
 
 @dataclass(slots=True)
@@ -60,11 +61,19 @@ class MipSearchLog:
     work: int = 0
     placed_before: int = 0
     placed_after: int = 0
+    stop: str = ""  # optimal (the proven ceiling reached), stalled, budget (its work count), time
+    trace: list[tuple[float, int]] = field(default_factory=list)  # (time.monotonic(), placed) at each gain
 
     def as_dict(self) -> dict:
         return {"rounds": self.rounds, "neighbourhoods": self.neighbourhoods, "improved": self.improved,
                 "combined": self.combined, "work_columns": self.work, "placed_before": self.placed_before,
-                "placed_after": self.placed_after}
+                "placed_after": self.placed_after, "stop": self.stop}
+
+
+def stall_rounds(n_workers: int, threads: int) -> int:
+    """Rounds without a gain before the search stops: a larger agency needs more rounds to visit its workers."""
+    per_round = max(1, threads) * NEIGHBOURHOOD_WORKERS
+    return max(MIN_STALL_ROUNDS, int(np.ceil(STALL_SWEEPS * n_workers / per_round)))
 
 
 class _Rows:
@@ -146,14 +155,17 @@ def _solve_neighbourhood(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: 
 
 
 def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: float, threads: int, seed: int,
-           allowed: np.ndarray | None = None, log: MipSearchLog | None = None) -> np.ndarray:
+           allowed: np.ndarray | None = None, log: MipSearchLog | None = None,
+           ceiling: int | None = None) -> np.ndarray:
     """Column values placing at least as many as ``values`` (a plan the columns hold whole), changing only
-    the ``allowed`` columns (a mask; all when None)."""
+    the ``allowed`` columns (a mask; all when None); it stops early once it places ``ceiling`` (a proven
+    bound on placements) or stalls (`stall_rounds`)."""
     log = log if log is not None else MipSearchLog()
     c = cl.columns
     rows = _Rows(cl, cap)
     x = values.astype(np.int64).copy()
     log.placed_before = log.placed_after = rows.placed(x)
+    log.stop = "nothing to search"
     if not len(c) or not rows.holds(x):
         return values
     n_workers = len(cap.capacity)
@@ -170,9 +182,19 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
     deadline = time.monotonic() + seconds
     budget = seconds * COLUMNS_PER_SECOND
     stalled = 0
+    patience = stall_rounds(n_workers, threads)
+    log.stop = ""
     with ThreadPoolExecutor(threads) as pool:
         for r in itertools.count():
-            if log.work >= budget or stalled >= STALL_ROUNDS or time.monotonic() + 0.5 > deadline:
+            if ceiling is not None and rows.placed(x) >= ceiling:
+                log.stop = "optimal"
+            elif log.work >= budget:
+                log.stop = "budget"
+            elif stalled >= patience:
+                log.stop = "stalled"
+            elif time.monotonic() + 0.5 > deadline:
+                log.stop = "time"
+            if log.stop:
                 break
             hoods = []
             taken = np.zeros(n_workers, dtype=bool)
@@ -199,5 +221,6 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
                 best = together
                 log.combined += 1
             x = best
+            log.trace.append((time.monotonic(), rows.placed(x)))
     log.placed_after = rows.placed(x)
     return x

@@ -46,10 +46,12 @@ class SearchLog:
     improved: int = 0
     deterministic_time: float = 0.0
     largest: int = 0
+    stop: str = ""  # stalled (a sweep of the whole agency found nothing), budget (deterministic), time
 
     def as_dict(self) -> dict:
         return {"neighbourhoods": self.neighbourhoods, "improved": self.improved,
-                "deterministic_time": round(self.deterministic_time, 2), "largest_neighbourhood": self.largest}
+                "deterministic_time": round(self.deterministic_time, 2), "largest_neighbourhood": self.largest,
+                "stop": self.stop}
 
 
 def worker_links(cl: Classes, columns: np.ndarray, n_workers: int) -> list[list[int]]:
@@ -116,6 +118,7 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
         need = bottlenecks(state, cl)
         seeds = np.nonzero(per_worker > 0)[0]
         if not len(seeds):
+            log.stop = "nothing to search"
             break
         order = seeds[np.lexsort((rng.random(len(seeds)), -(need[seeds] > 0).astype(int)))]
         gained_in_sweep = False
@@ -136,8 +139,11 @@ def improve(state: Caseloads, cl: Classes, columns: np.ndarray, *, deadline: flo
                 gained_in_sweep = True
         if not gained_in_sweep:
             if size >= n_workers:
+                log.stop = "stalled"
                 break
             size = min(n_workers, size * 2)
+    if not log.stop:
+        log.stop = "budget" if log.deterministic_time >= deterministic_budget else "time"
     return state.placed_count() - start_count
 
 

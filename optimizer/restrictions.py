@@ -34,6 +34,8 @@ COLUMNS_PER_ROUND = 5000  # a restriction's size: this many columns over its cla
                           # clients 7,600 columns take ~9 s to their root's first plans, 15,000 over 20 s)
 MIN_PER_CLASS = 4        # ... but never fewer columns per class than this (50,000 clients: 16,000 columns),
 MAX_PER_CLASS = 10       # nor more than this (6,000 clients: 4,000 columns)
+STALL_ROUNDS = 2         # rounds in a row without a gain before the rounds stop (`stalled`): the neighbourhood
+                         # search, then the later stages, take the time left
 MIN_ROUND_S = 10.0       # rounds shorter than this spend their time in the root (measured, 20,000 clients, 44 s in
                          # all: 4 rounds of 10 s 1,927-1,929; 5 of 8 s 1,838; 50,000: 7 of 10 s 2,984-2,987)
 
@@ -44,9 +46,12 @@ class RoundsLog:
     improved: int = 0
     columns: list[int] = field(default_factory=list)
     placed: list[int] = field(default_factory=list)
+    ended: list[float] = field(default_factory=list)  # time.monotonic() at each round's end
+    stop: str = ""  # why the last rounds stopped: optimal (the proven ceiling reached), stalled, budget
 
     def as_dict(self) -> dict:
-        return {"rounds": self.rounds, "improved": self.improved, "columns": self.columns, "placed": self.placed}
+        return {"rounds": self.rounds, "improved": self.improved, "columns": self.columns, "placed": self.placed,
+                "stop": self.stop}
 
 
 def converged_guide(cl: Classes, cap: WorkerCapacity, lp: Relaxation, plan: np.ndarray, *,
@@ -79,18 +84,29 @@ def per_class(cl: Classes) -> int:
 
 
 def search(cl: Classes, cap: WorkerCapacity, guide: Relaxation, plan: np.ndarray, *, seconds: float, seed: int,
-           log: RoundsLog | None = None) -> tuple[np.ndarray, BranchAndCut | None]:
+           log: RoundsLog | None = None, ceiling: int | None = None) -> tuple[np.ndarray, BranchAndCut | None]:
     """Column values placing at least as many as ``plan`` (a plan the columns hold whole), from rounds of
-    branch and cut over random restrictions; and the last round's result (None when none ran)."""
+    branch and cut over random restrictions; and the last round's result (None when none ran). Stops at
+    ``ceiling`` (a proven bound on placements), after STALL_ROUNDS rounds without a gain, or when its time
+    is spent (rounds share it evenly)."""
     log = log if log is not None else RoundsLog()
     best = plan.astype(np.int64).copy()
     per = per_class(cl)
     rounds = max(1, int(seconds // MIN_ROUND_S))
     deadline = time.monotonic() + seconds
     last: BranchAndCut | None = None
+    stalled = 0
+    log.stop = "budget"
     for r in range(rounds):
+        if ceiling is not None and placements(cl, best) >= ceiling:
+            log.stop = "optimal"
+            break
+        if stalled >= STALL_ROUNDS:
+            log.stop = "stalled"
+            break
         share = (deadline - time.monotonic()) / (rounds - r)
         if share < 1.0:
+            log.stop = "time"
             break
         selected = draw(cl, guide, best, per, np.random.default_rng([seed, r]))
         last = branch_and_cut(cl, cap, selected, best, time_limit_s=share, node_limit=node_limit(share, len(selected)),
@@ -100,5 +116,12 @@ def search(cl: Classes, cap: WorkerCapacity, guide: Relaxation, plan: np.ndarray
         if last.values is not None and last.placements(cl) > placements(cl, best):
             best = last.values
             log.improved += 1
+            stalled = 0
+        else:
+            stalled += 1
         log.placed.append(placements(cl, best))
+        log.ended.append(time.monotonic())
+    else:
+        if ceiling is not None and placements(cl, best) >= ceiling:
+            log.stop = "optimal"
     return best, last

@@ -30,6 +30,20 @@ Two paths for the later stages, by the size of the complete model (its number of
 Both paths end with the polishing passes (`optimizer.polish`, `optimizer.moves`), which only add
 placements or undo moves that made room nobody used, and with the greedy floor: a plan never places
 fewer clients than `greedy_assign`.
+
+The time limit is a ceiling, not a target: every phase stops when more time buys nothing. The placement
+phases stop once the plan reaches the proven bound (the LP relaxation's, rounded down; branch and cut's on a
+small agency), or when they stall (rounds and neighbourhoods without a gain, `optimizer.restrictions`,
+`optimizer.mip_search`); the later stages stop at optimality, within the policy's ``stage_gap`` of their
+bound, or after a stall period (`optimizer.stages`). The summary's ``stages`` lists every phase in order
+with why it stopped (``stop``: optimal, gap, stalled, budget (a deterministic work count), time (the
+clock), done, held) and its wall time; ``placements_profile`` holds [seconds, placed] as placements
+rose, ``placements_settled_s`` when they were final, ``time_to_final_placements_s`` when the plan first
+placed as many as it does in the end.
+
+``on_placements``: called once, with a provisional Plan (``summary["provisional"]`` true), as soon as
+placements are final and before the later stages polish language, needs, travel and loads; the final
+plan places at least as many clients.
 """
 
 from __future__ import annotations
@@ -94,12 +108,49 @@ WIDE_MOVE_COLUMNS = 80_000   # columns stay under this (6,000 clients: 2,276 mov
 EXACT_COLUMNS = 3000  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
 
+class _Phases:
+    """The placement phases as they run: why each stopped and its time, and placements against time."""
+
+    def __init__(self, start: float):
+        self.start = start
+        self.items: list[StageResult] = []
+        self.profile: list[tuple[float, int]] = []
+
+    def add(self, name: str, began: float, stop: str, placed: int | None, *, status: str = "",
+            bound: float | None = None) -> None:
+        self.items.append(StageResult(name, status or stop, placed, None if bound is None else round(bound, 3),
+                                      time.monotonic() - began, stop, None, began - self.start, "placements"))
+        if placed is not None:
+            self.point(placed)
+
+    def point(self, placed: int, at: float | None = None) -> None:
+        """Placements reached at monotonic time ``at`` (now when None); only rises are kept."""
+        t = round((time.monotonic() if at is None else at) - self.start, 3)
+        if not self.profile or placed > self.profile[-1][1]:
+            self.profile.append((t, int(placed)))
+
+
+def _highs_stop(status: str) -> str:
+    """A HiGHS model status as a reason to stop."""
+    low = status.lower()
+    if low == "optimal":
+        return "optimal"
+    if "time" in low:
+        return "time"
+    if "node" in low or "iteration" in low or "limit" in low:
+        return "budget"
+    return low or "unknown"
+
+
 def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, num_workers: int = 2,
-           progress: Callable[[str], None] | None = None) -> Plan:
-    """Place waiting clients with workers tonight (see the package docstring for the objective)."""
+           progress: Callable[[str], None] | None = None,
+           on_placements: Callable[[Plan], None] | None = None) -> Plan:
+    """Place waiting clients with workers tonight (see the package docstring for the objective);
+    ``on_placements`` gets a provisional plan as soon as placements are final (module docstring)."""
     start = time.monotonic()
     budget = agency.policy.time_limit_s if time_limit_s is None else time_limit_s
     say = progress or (lambda _message: None)
+    phases = _Phases(start)
 
     say("checking eligibility")
     el = compute_eligibility(agency)
@@ -118,53 +169,91 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     def left() -> float:
         return max(0.5, budget - reserve - (time.monotonic() - start))
 
-    solver = {"seed": seed, "num_workers": num_workers, "progress": say}
+    solver = {"seed": seed, "num_workers": num_workers, "progress": say, "gap": agency.policy.stage_gap}
+    waiting = sum(unit.size for unit in units)
     lp: Relaxation | None = None
     if len(cl.columns):
         say("bounding placements (LP relaxation)")
+        began = time.monotonic()
         lp = lp_relaxation(cl, cap, time_limit_s=left() * LP_SHARE)
+        phases.add("lp_relaxation", began, lp.stop, None, bound=lp.objective if lp.solved else None)
     say("a first plan (LP rounding)")
+    began = time.monotonic()
     allowed = _allowed(cl)
     state = _start(el, cap, units, order, cl, greedy, lp, allowed, left)
+    ceiling = _ceiling(lp, waiting)  # a proven bound: no placement phase runs once the plan reaches it
+    phases.add("start_plan", began, "done", state.placed_count())
 
     mip: BranchAndCut | None = None
     mip_log = MipSearchLog()
     rounds_log = RoundsLog()
-    if lp is not None and lp.solved and len(cl.columns):
+    if lp is not None and lp.solved and len(cl.columns) and state.placed_count() < ceiling:
         if len(cl.columns) <= EXACT_COLUMNS:
             say("placements by branch and cut")
+            began = time.monotonic()
             state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+            phases.add("branch_and_cut", began, _highs_stop(mip.status), state.placed_count(), status=mip.status,
+                       bound=mip.bound)
             if not mip.proven:
                 say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
                 state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
-                                    mip_log)
+                                    mip_log, phases, ceiling)
         else:
             placement_end = time.monotonic() + left() * PLACEMENT_SHARE
             say("placements by branch and cut over restrictions drawn from the LP")
-            state, mip, lp = _restricted(el, cap, units, cl, state, lp, left() * ROUNDS_SHARE, seed, rounds_log)
-            say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
-            state = _mip_search(el, cap, units, cl, state, lp, placement_end - time.monotonic(), seed, num_workers,
-                                mip_log)
-            if placement_end - time.monotonic() >= MIN_ROUND_S:  # the search levelled off before its time
+            state, mip, lp = _restricted(el, cap, units, cl, state, lp, left() * ROUNDS_SHARE, seed, rounds_log,
+                                         phases, ceiling)
+            ceiling = min(ceiling, _ceiling(lp, waiting))
+            if state.placed_count() < ceiling:
+                say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
+                state = _mip_search(el, cap, units, cl, state, lp, placement_end - time.monotonic(), seed,
+                                    num_workers, mip_log, phases, ceiling)
+            if (placement_end - time.monotonic() >= MIN_ROUND_S and rounds_log.stop != "stalled"
+                    and state.placed_count() < ceiling):
+                # the search levelled off before its time, and the rounds had not
                 say("placements by branch and cut over restrictions drawn from the LP, again")
                 state, again, lp = _restricted(el, cap, units, cl, state, lp, placement_end - time.monotonic(),
-                                               seed + 1, rounds_log)
+                                               seed + 1, rounds_log, phases, ceiling)
                 mip = again or mip
 
     search = SearchLog()
-    if len(cl.columns) and not mip_log.rounds and not (mip is not None and mip.proven):
+    settled = state.placed_count() >= ceiling or (mip is not None and mip.proven)
+    if len(cl.columns) and not mip_log.rounds and not settled:
         say("improving placements, a few workers at a time")
+        began = time.monotonic()
         seconds = left() * SEARCH_SHARE
         improve(state, cl, np.arange(len(cl.columns)), deadline=time.monotonic() + seconds,
                 deterministic_budget=seconds * SEARCH_DETERMINISTIC_PER_SECOND, seed=seed, log=search)
+        phases.add("cp_sat_search", began, search.stop, state.placed_count())
     undo_idle_moves(state)
     undo_unneeded_moves(state)
     fill(state, order)
 
+    weights = tier_weights(units)
+    gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
+    provisional: Caseloads | None = None
+    if on_placements is not None:
+        say("placements final; polishing travel and even loads")
+        provisional = _copy(state, el, cap, units)
+        make_room(provisional, order, cl.move_budget, allowed)
+        fill(provisional, order)
+        phases.point(provisional.placed_count())
+        bound_now = _bound(False, None, lp, mip, provisional.placed_count(), len(cl.columns), waiting)
+        early = make_plan(agency, provisional, {
+            "status": "OPTIMAL" if bound_now is not None and provisional.placed_count() >= bound_now else "FEASIBLE",
+            "placement_bound": bound_now, "provisional": True, "seed": seed, "time_limit_s": budget,
+            "num_workers": num_workers, "stages": [r.as_dict() for r in phases.items]}, gains)
+        early.summary["wall_time_s"] = round(time.monotonic() - start, 3)
+        on_placements(early)
+    phases.point(state.placed_count())
+    settled_s = round(time.monotonic() - start, 3)
+
+    placements_proven = mip is not None and mip.proven
     if len(cl.columns) <= EXACT_COLUMNS:
-        state, results, model_info = _small(el, cap, units, cl, state, left, solver)
+        state, results, model_info = _small(el, cap, units, cl, state, left, solver, start, placements_proven,
+                                            None if mip is None else mip.bound)
     else:
-        state, results, model_info = _large(el, cap, units, cl, state, lp, left, solver)
+        state, results, model_info = _large(el, cap, units, cl, state, lp, left, solver, start)
     model_info["search"] = search.as_dict()
     if mip_log.rounds:
         model_info["mip_search"] = mip_log.as_dict()
@@ -182,15 +271,17 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     filled += make_room(state, order, cl.move_budget, allowed)
     filled += fill(state, order)
     note = None
+    if provisional is not None and state.placed_count() < provisional.placed_count():
+        state = provisional  # the plan already shown places more: placements were promised final
     if state.placed_count() < greedy.placed_count():
         note = "the solver's plan placed fewer clients than the greedy one: the greedy plan is used"
         state = greedy
         fill(state, order)
     first = results[0] if results and results[0].name == "placements" else None
-    weights = tier_weights(units)
-    gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
     exact = model_info["exact"]
-    bound = _bound(exact, first, lp, mip, state.placed_count(), len(cl.columns), sum(unit.size for unit in units))
+    bound = _bound(exact, first, lp, mip, state.placed_count(), len(cl.columns), waiting)
+    phases.point(state.placed_count())
+    final = state.placed_count()
     extra = {
         "status": "OPTIMAL" if bound is not None and state.placed_count() >= bound else "FEASIBLE",
         "placement_bound": bound,
@@ -198,7 +289,10 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         "seed": seed,
         "time_limit_s": budget,
         "num_workers": num_workers,
-        "stages": [r.as_dict() for r in results],
+        "stages": [r.as_dict() for r in phases.items + results],
+        "placements_profile": [list(point) for point in phases.profile],
+        "placements_settled_s": settled_s,
+        "time_to_final_placements_s": next((t for t, placed in phases.profile if placed >= final), None),
         "model": {"units": len(units), "classes": len(cl.classes), "move_classes": len(cl.move_classes),
                   "columns": len(cl.columns), "move_budget": cl.move_budget,
                   "lp_relaxation": None if lp is None else round(lp.objective, 3),
@@ -244,20 +338,30 @@ def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl:
 
 
 def _restricted(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                lp: Relaxation, seconds: float, seed: int,
-                log: RoundsLog) -> tuple[Caseloads, BranchAndCut | None, Relaxation]:
+                lp: Relaxation, seconds: float, seed: int, log: RoundsLog, phases: _Phases,
+                ceiling: int) -> tuple[Caseloads, BranchAndCut | None, Relaxation]:
     """A large agency's placements: the LP converged from the plan's columns, then rounds of branch and cut
     over restrictions drawn from it (`optimizer.restrictions`), never placing fewer than ``plan``. Returns
     the plan, the last round's result (None when none ran) and the converged LP (``lp`` when it did not
     converge in time): its bound is the tighter, and it guides what follows."""
+    began = time.monotonic()
     columns = plan_columns(cl, plan)
     if not _expressible(cl, plan, columns):
+        phases.add("restricted_rounds", began, "not expressible", plan.placed_count())
         return plan, None, lp
-    began = time.monotonic()
     guide = lp if lp.converged else converged_guide(cl, cap, lp, columns, time_limit_s=seconds * GUIDE_SHARE)
+    if guide is not lp:
+        phases.add("lp_converged", began, guide.stop, None, bound=guide.objective)
+    ceiling = min(ceiling, _ceiling(guide, ceiling))
+    first = len(log.ended)
     values, last = restricted_search(cl, cap, guide, columns, seconds=seconds - (time.monotonic() - began),
-                                     seed=seed, log=log)
-    return _decoded(el, cap, units, cl, plan, values), last, guide
+                                     seed=seed, log=log, ceiling=ceiling)
+    for at, placed in zip(log.ended[first:], log.placed[first:], strict=True):
+        phases.point(placed, at)
+    state = _decoded(el, cap, units, cl, plan, values)
+    phases.add("restricted_rounds", began, log.stop, state.placed_count(),
+               status="" if last is None else last.status)
+    return state, last, guide
 
 
 def _decoded(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
@@ -270,18 +374,33 @@ def _decoded(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classe
     return state if state.placed_count() > plan.placed_count() else plan
 
 
+def _ceiling(lp: Relaxation | None, waiting: int) -> int:
+    """A proven bound on placements before any search: the LP relaxation's, rounded down, or the clients waiting."""
+    if lp is None or not lp.solved:
+        return waiting
+    return min(waiting, int(math.floor(lp.objective + 1e-6)))
+
+
 def _mip_search(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                lp: Relaxation, seconds: float, seed: int, threads: int, log: MipSearchLog) -> Caseloads:
+                lp: Relaxation, seconds: float, seed: int, threads: int, log: MipSearchLog, phases: _Phases,
+                ceiling: int) -> Caseloads:
     """HiGHS over neighbourhoods of workers (`optimizer.mip_search`) from ``plan``, never placing fewer;
     skipped when the columns cannot hold the plan whole. It may use every unit column, and the move
     columns the LP uses or prices near zero, and the plan's (as branch and cut's restriction does)."""
+    began = time.monotonic()
     columns = plan_columns(cl, plan)
     if not _expressible(cl, plan, columns):
+        phases.add("mip_search", began, "not expressible", plan.placed_count())
         return plan
     c = cl.columns
     allowed = ~c.is_move | (lp.values > 1e-6) | (lp.reduced_cost < SEARCH_MOVE_REDUCED_COST) | (columns > 0)
-    values = mip_search(cl, cap, columns, seconds=seconds, threads=threads, seed=seed, allowed=allowed, log=log)
-    return _decoded(el, cap, units, cl, plan, values)
+    values = mip_search(cl, cap, columns, seconds=seconds, threads=threads, seed=seed, allowed=allowed, log=log,
+                        ceiling=ceiling)
+    for at, placed in log.trace:
+        phases.point(placed, at)
+    state = _decoded(el, cap, units, cl, plan, values)
+    phases.add("mip_search", began, log.stop, state.placed_count())
+    return state
 
 
 def _copy(state: Caseloads, el: Eligibility, cap: WorkerCapacity, units: list[Unit]) -> Caseloads:
@@ -304,15 +423,23 @@ def _destinations(cl: Classes) -> dict[int, np.ndarray]:
 
 
 def _small(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-           left: Callable[[], float], solver: dict) -> tuple[Caseloads, list[StageResult], dict]:
+           left: Callable[[], float], solver: dict, origin: float, proven: bool = False,
+           proven_bound: float | None = None) -> tuple[Caseloads, list[StageResult], dict]:
     """The complete model, moves included, all seven stages from the search's plan (placements held at
-    least at its count, so CP-SAT's stage 1 can only add to it and prove its bound)."""
+    least at its count, so CP-SAT's stage 1 can only add to it and prove its bound). When branch and cut
+    has proven the plan's count optimal (``proven``), CP-SAT's stage 1 is skipped: it could add nothing,
+    and on the 480-client sample it spent 6 s failing to prove what branch and cut had."""
     am = build_model(cl, cap)
-    runner = StageRunner(am, cap, time_limit_s=left(), **solver)
+    runner = StageRunner(am, cap, time_limit_s=left(), origin=origin, **solver)
     columns = plan_columns(cl, plan)
     if _expressible(cl, plan, columns):
         runner.require("placements", plan.placed_count())
-        runner.run(encode(am, columns))
+        if proven:
+            runner.results.append(StageResult("placements", "OPTIMAL", plan.placed_count(), proven_bound, 0.0,
+                                               "optimal", None, time.monotonic() - origin))
+            runner.run(encode(am, columns), only=tuple(n for n in STAGE_SHARE if n != "placements"))
+        else:
+            runner.run(encode(am, columns))
     else:
         runner.run(None)
     state = Caseloads(el, cap, units)
@@ -332,8 +459,8 @@ def _expressible(cl: Classes, plan: Caseloads, columns: np.ndarray) -> bool:
 
 
 def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-           lp: Relaxation | None, left: Callable[[], float],
-           solver: dict) -> tuple[Caseloads, list[StageResult], dict]:
+           lp: Relaxation | None, left: Callable[[], float], solver: dict,
+           origin: float) -> tuple[Caseloads, list[StageResult], dict]:
     """The later stages on an LP-guided restriction with tonight's moves fixed (the model sees the loads
     and intake they leave); placements held at the plan's count."""
     c = cl.columns
@@ -344,7 +471,7 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes,
     chosen = choose_columns(cl, lp, keep) if lp is not None and lp.solved else keep
     chosen = np.union1d(chosen[~c.is_move[chosen]], keep[~c.is_move[keep]])
     am = build_model(cl, fixed, chosen)
-    runner = StageRunner(am, fixed, time_limit_s=left(), **solver)
+    runner = StageRunner(am, fixed, time_limit_s=left(), origin=origin, **solver)
     runner.require("placements", int(placed_columns[chosen] @ c.size[chosen]))
     runner.run(encode(am, placed_columns), only=tuple(n for n in STAGE_SHARE if n not in ("placements", "moves")))
     state = plan
@@ -353,7 +480,8 @@ def _large(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes,
         decode(am, runner, final)
         if final.placed_count() >= plan.placed_count():
             state = final
-    results = [StageResult("placements", "FEASIBLE", plan.placed_count(), None, 0.0), *runner.results]
+    results = [StageResult("placements", "FEASIBLE", plan.placed_count(), None, 0.0, "held", None,
+                           time.monotonic() - origin), *runner.results]
     return state, results, {"exact": False, "columns_in_cp_sat": len(chosen),
                             "lp_converged": bool(lp is not None and lp.converged)}
 

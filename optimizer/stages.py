@@ -6,8 +6,22 @@ stage's solution as a hint. Stage 1 optimises the number of placements alone, so
 proven upper bound on placements (for the model). Later stages can only keep or improve what the
 earlier ones reached.
 
-Determinism: the search is deterministic for a seed (see `configure`), and each stage's budget is
-given in deterministic time (``max_deterministic_time``) with the wall-clock budget as a safety net.
+Each stage stops as soon as more time buys nothing (the time limit is a ceiling, not a target), and
+records why (`StageResult.stop`):
+
+- ``optimal``: CP-SAT proved the stage's optimum;
+- ``gap``: a stage after placements is within ``gap`` (the policy's ``stage_gap``, default 0.5%) of its
+  proven bound (CP-SAT's ``relative_gap_limit``); the placement stage gets no gap;
+- ``stalled``: a slice of deterministic time (`stall_period`, scaling with the model's size) found
+  nothing better. The stage runs as slices, each a fresh solve hinted with the best plan so far, and
+  stops at the first slice without a gain (measured on the 480-client sample: every stage after
+  placements finds its last gain within 0.3 of deterministic time, or not at all, and then ran on for
+  2.4-7 of it: 30 s of the 45 s run);
+- ``budget``: the stage's deterministic-time budget (its share of the time limit) is spent;
+- ``time``: the wall-clock ceiling cut it.
+
+Determinism: the search is deterministic for a seed (see `configure`); the slices and the budget are
+counted in deterministic time (``max_deterministic_time``) with the wall-clock budget as a safety net.
 Two runs with the same seed give the same plan unless the wall-clock safety net cuts a stage short.
 """
 
@@ -32,6 +46,18 @@ STAGE_SHARE = {
 # an idle 2-core machine): the deterministic limit binds on a normal machine (reproducible plans), the
 # wall-clock limit on a slow or busy one (bounded time).
 DETERMINISTIC_PER_SECOND = 0.3
+
+
+STALL_PER_VARIABLE = 4e-4   # a stage's stall period: this much deterministic time per model variable,
+MIN_STALL = 0.3             # at least this (the 480-client sample, 856 variables: its stages' gains come within
+MAX_STALL = 10.0            # 0.3 of deterministic time), at most this
+STOPS = ("optimal", "gap", "stalled", "budget", "time")
+
+
+def stall_period(n_variables: int) -> float:
+    """Deterministic time a stage may go without a better solution before it stops: larger models need
+    longer for one improving move (their LP and propagation cost more per decision)."""
+    return float(min(MAX_STALL, max(MIN_STALL, STALL_PER_VARIABLE * n_variables)))
 
 
 INTERLEAVE_FROM_VARIABLES = 1500  # smaller models: the single LP-guided worker proves optimality sooner
@@ -64,23 +90,38 @@ def configure(p, *, seed: int, num_workers: int, budget_s: float, n_variables: i
 
 @dataclass(slots=True)
 class StageResult:
+    """One stage (or placement phase, ``kind`` "placements") of a run: its solver status, value and bound,
+    why it stopped (one of STOPS, or "held": its value was settled before it) and the time it took."""
+
     name: str
     status: str
     value: int | None
     bound: float | None
     wall_time_s: float
+    stop: str = ""
+    deterministic_time: float | None = None
+    started_s: float | None = None   # seconds since the run began (set by `optimizer.solve`)
+    kind: str = "stage"
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "value": self.value, "bound": self.bound,
-                "wall_time_s": round(self.wall_time_s, 3)}
+        out = {"name": self.name, "status": self.status, "value": self.value, "bound": self.bound,
+               "wall_time_s": round(self.wall_time_s, 3), "stop": self.stop, "kind": self.kind}
+        if self.deterministic_time is not None:
+            out["deterministic_time"] = round(self.deterministic_time, 3)
+        if self.started_s is not None:
+            out["started_s"] = round(self.started_s, 3)
+        return out
 
 
 class StageRunner:
     """Runs the stages on one model, keeping the best solution as a flat array of variable values."""
 
     def __init__(self, am: AssignmentModel, cap: WorkerCapacity, *, seed: int, num_workers: int,
-                 time_limit_s: float, progress: Callable[[str], None] | None = None):
+                 time_limit_s: float, progress: Callable[[str], None] | None = None, gap: float = 0.0,
+                 origin: float | None = None):
         self.am = am
+        self.origin = time.monotonic() if origin is None else origin  # results' started_s count from here
+        self.gap = gap  # relative gap at which a stage after placements stops
         self.cap = cap
         self.seed = seed
         self.num_workers = max(1, num_workers)
@@ -133,7 +174,7 @@ class StageRunner:
                 sense, expr = self.am.objectives[name]
             if self._constant(expr):
                 continue
-            ok = self._solve(name, sense, expr, budget)
+            ok = self._solve(name, sense, expr, budget, gap=0.0 if name == "placements" else self.gap)
             if not ok and self.values is None:
                 return  # no solution at all: nothing to build on
             if ok:
@@ -146,27 +187,65 @@ class StageRunner:
         _collect(expr, coeffs)
         return not any(coeffs.values())
 
-    def _solve(self, name: str, sense: str, expr: cp_model.LinearExprT, budget: float) -> bool:
+    def _solve(self, name: str, sense: str, expr: cp_model.LinearExprT, budget: float, gap: float = 0.0) -> bool:
+        """One stage, as slices of deterministic time from the best plan so far (see the module docstring);
+        records its result and keeps its best solution. False when no solution was found."""
         model = self.am.model
         if sense == "max":
             model.maximize(expr)
         else:
             model.minimize(expr)
-        if self.values is not None:
-            self.hint(self.values)
-        solver = cp_model.CpSolver()
-        configure(solver.parameters, seed=self.seed, num_workers=self.num_workers, budget_s=budget,
-                  n_variables=len(model.proto.variables))
+        n_variables = len(model.proto.variables)
+        stall = stall_period(n_variables)
+        total = max(0.01, budget * DETERMINISTIC_PER_SECOND)
         start = time.monotonic()
-        status = solver.solve(model)
+        deadline = start + max(0.05, budget)
+        better = (lambda a, b: a > b) if sense == "max" else (lambda a, b: a < b)
+        best = self.evaluate(expr) if self.values is not None else None
+        bound: float | None = None
+        spent = 0.0
+        status_name, stop, found_any = "UNKNOWN", "", False
+        while not stop:
+            if self.values is not None:
+                self.hint(self.values)
+            solver = cp_model.CpSolver()
+            configure(solver.parameters, seed=self.seed, num_workers=self.num_workers, budget_s=budget,
+                      n_variables=n_variables)
+            solver.parameters.max_deterministic_time = max(0.01, min(stall, total - spent))
+            solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
+            solver.parameters.relative_gap_limit = gap
+            status = solver.solve(model)
+            spent += solver.deterministic_time
+            status_name = solver.status_name(status)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                stop = "infeasible" if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) else \
+                    ("time" if time.monotonic() >= deadline else "stalled")
+                break
+            value = int(round(solver.objective_value))
+            slice_bound = float(solver.best_objective_bound)
+            bound = slice_bound if bound is None else (min if sense == "max" else max)(bound, slice_bound)
+            improved = best is None or better(value, best)
+            if improved or not found_any:  # the first slice's plan is taken whole (the hint may not be)
+                self.values = np.array(solver.response_proto.solution, dtype=np.int64)
+                best = value
+            found_any = True
+            if abs(best - bound) < 1.0 - 1e-9:  # an integer objective within less than one of its bound
+                stop = "optimal"
+            elif status == cp_model.OPTIMAL or abs(best - bound) <= gap * max(1.0, abs(best)):
+                stop = "gap"  # CP-SAT reports OPTIMAL when it stops at relative_gap_limit
+            elif time.monotonic() >= deadline - 1e-3:
+                stop = "time"
+            elif spent >= total - 1e-6:
+                stop = "budget"
+            elif not improved:
+                stop = "stalled"
         wall = time.monotonic() - start
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        value = int(round(solver.objective_value)) if found else None
-        bound = float(solver.best_objective_bound) if found else None
-        self.results.append(StageResult(name, solver.status_name(status), value, bound, wall))
-        if found:
-            self.values = np.array(solver.response_proto.solution, dtype=np.int64)
-        return found
+        if not found_any:
+            self.results.append(StageResult(name, status_name, None, None, wall, stop, spent, start - self.origin))
+            return False
+        self.results.append(StageResult(name, "OPTIMAL" if stop == "optimal" else "FEASIBLE", best, bound, wall,
+                                        stop, spent, start - self.origin))
+        return True
 
     def _hold(self, sense: str, expr: cp_model.LinearExprT) -> None:
         reached = self.evaluate(expr)
