@@ -129,12 +129,16 @@ def runs_frame(records: list[Any]) -> pd.DataFrame:
 
 def run_plan(url: str, run_id: int) -> tuple[Any, pd.DataFrame]:
     """One stored run and its plan as the assignments table (the data contract's columns)."""
-    from caseload.contract_io import assignments_frame
     from caseload.store.runs import get_run
 
     with engine_for(url) as engine:
         stored = get_run(engine, run_id)
-    return stored, assignments_frame(stored.assignments)
+    frame = pd.DataFrame([{
+        "client_id": a.client_id, "decision": getattr(a.decision, "value", a.decision), "worker_id": a.worker_id or "",
+        "reason": a.reason or "", "language": a.language or "", "travel_km": a.travel_km,
+    } for a in stored.assignments], columns=["client_id", "decision", "worker_id", "reason", "language", "travel_km"])
+    frame["travel_km"] = pd.to_numeric(frame["travel_km"], errors="coerce").round(1)
+    return stored, frame
 
 
 def compare(url: str, a: int, b: int) -> pd.DataFrame:
