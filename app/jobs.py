@@ -33,12 +33,18 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     message: str = ""
     fraction: float | None = None
+    partial: Any = None  # a provisional result the page may show while the job still runs
 
     def report(self, message: str | None = None, fraction: float | None = None) -> None:
         if message is not None:
             self.message = message
         if fraction is not None:
             self.fraction = max(0.0, min(1.0, fraction))
+
+    def offer(self, partial: Any, message: str | None = None) -> None:
+        """A provisional result (e.g. a plan whose placements are final while later stages still polish it)."""
+        self.partial = partial
+        self.report(message)
 
     @property
     def elapsed(self) -> float:

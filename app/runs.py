@@ -64,13 +64,30 @@ class Planned:
         return self._export("xlsx", build)
 
 
+PROVISIONAL_MESSAGE = "placements final; polishing travel and even loads"
+
+
+def offer_provisional(job: Job, agency: Agency) -> Callable[[Any], None]:
+    """`optimizer.assign`'s ``on_placements`` callback for a job: the provisional plan (placements final,
+    the later stages still polishing language, needs, travel and loads), with its tables, offered to the
+    page while the run goes on."""
+
+    def offer(plan: Any) -> None:
+        view = frames.assignment_view(agency, plan.assignments)
+        job.offer(Planned(agency=agency, plan=plan, view=view, search=frames.search_text(view)), PROVISIONAL_MESSAGE)
+
+    return offer
+
+
 def assignment_job(agency: Agency, *, seed: int, time_limit_s: float) -> Callable[[Job], Planned]:
-    """The nightly assignment as a job: `optimizer.assign`, reporting its progress messages to the job."""
+    """The nightly assignment as a job: `optimizer.assign`, reporting its progress messages to the job and
+    offering its provisional plan as soon as placements are final."""
 
     def work(job: Job) -> Planned:
         from optimizer import assign
 
-        plan = assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)))
+        plan = assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)),
+                      on_placements=offer_provisional(job, agency))
         job.report("preparing the tables")
         view = frames.assignment_view(agency, plan.assignments)
         return Planned(agency=agency, plan=plan, view=view, search=frames.search_text(view))

@@ -86,7 +86,8 @@ def library() -> Iterator[LibraryCalls]:
 
     def recording(agency, **options):
         plan = real(agency, **options)
-        calls.calls.append((agency, {k: v for k, v in options.items() if k != "progress"}, plan))
+        calls.calls.append((agency, {k: v for k, v in options.items() if k not in ("progress", "on_placements")},
+                            plan))
         return plan
 
     patch = pytest.MonkeyPatch()
