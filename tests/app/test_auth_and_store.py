@@ -45,7 +45,8 @@ def test_a_funder_sees_only_the_scenarios_page(auth_app):
     at = sign_in(auth_app, "fatima")
     assert at.title[0].value == "Scenarios"
     assert any("fatima" in c.value and "funder" in c.value for c in at.sidebar.caption)
-    for page in ("app_pages/assignment.py", "app_pages/staffing.py"):
+    for page in ("app_pages/assignment.py", "app_pages/waitlist.py", "app_pages/history.py",
+                 "app_pages/staffing.py"):
         with pytest.raises(ValueError, match="navigation page"):
             at.switch_page(page)
 
@@ -53,7 +54,8 @@ def test_a_funder_sees_only_the_scenarios_page(auth_app):
 def test_a_coordinator_sees_every_page(auth_app):
     at = sign_in(auth_app, "amira")
     assert at.title[0].value == "Nightly assignment"
-    for page, title in (("app_pages/staffing.py", "Staffing"), ("app_pages/scenarios.py", "Scenarios")):
+    for page, title in (("app_pages/history.py", "History"), ("app_pages/staffing.py", "Staffing"),
+                        ("app_pages/scenarios.py", "Scenarios")):
         at.switch_page(page).run()
         no_exception(at)
         assert at.title[0].value == title
@@ -61,7 +63,7 @@ def test_a_coordinator_sees_every_page(auth_app):
 
 def test_a_page_run_on_its_own_still_asks_for_sign_in(auth_app):
     """Each page checks the role itself: run without the entry script, it shows nothing of the agency."""
-    for page in ("assignment.py", "staffing.py", "scenarios.py"):
+    for page in ("assignment.py", "waitlist.py", "history.py", "staffing.py", "scenarios.py"):
         at = AppTest.from_file(str(APP.parent / "app_pages" / page), default_timeout=RUN_TIMEOUT_S).run()
         no_exception(at)
         assert [e.value for e in at.error] == ["This page is not available: sign in with a role that may see it."]
