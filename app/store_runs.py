@@ -22,7 +22,7 @@ import pandas as pd
 
 from app import frames
 from app.jobs import Job
-from app.runs import Planned
+from app.runs import Planned, offer_provisional
 
 PROPOSED, APPROVED, COMMITTED = "proposed", "approved", "committed"
 
@@ -69,7 +69,8 @@ def recorded_assignment_job(url: str, *, user: str, seed: int, time_limit_s: flo
         from optimizer import assign
 
         def solve(agency: Any) -> Any:
-            return assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)))
+            return assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)),
+                          on_placements=offer_provisional(job, agency))
 
         with engine_for(url) as engine:
             result = run_and_record(engine, solve, seed=seed, time_limit_s=time_limit_s, propose=True, user=user)
