@@ -60,7 +60,7 @@ QUEUE_COLUMNS = {
                                                    "those the same workers can serve"),
     "client_id": st.column_config.TextColumn("client"),
     "days_waiting": st.column_config.NumberColumn("days waiting", format="%d"),
-    "reason": st.column_config.TextColumn("why they wait", width="large"),
+    "reason": st.column_config.TextColumn("why they wait", width="medium"),
     "eligible_workers": st.column_config.NumberColumn("eligible workers", format="%d",
                                                       help="Workers who could serve the client at all"),
     "expected_placement": st.column_config.DateColumn("expected placement (median)"),

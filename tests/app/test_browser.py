@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import APP, REPO
+from tests.app.conftest import APP, REPO, SAMPLE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -336,6 +336,87 @@ def walk_through_every_page(page, app_url: str) -> None:
     settle(page)
     no_exception(page, "scenarios-compare")
     shot(page, "scenarios-compare")
+
+
+def recorded_store(folder: Path) -> str:
+    """The sample agency in a SQLite store with one run `caseload assign --db` recorded (committed)."""
+    from caseload.store.database import open_engine
+    from caseload.store.runs import run_and_record
+    from caseload.store.state import import_folder
+    from optimizer import assign
+
+    url = f"sqlite:///{folder / 'agency.db'}"
+    engine = open_engine(url)
+    try:
+        import_folder(engine, SAMPLE)
+        limit = float(NIGHTLY_LIMIT_S)
+        run_and_record(engine, lambda agency: assign(agency, time_limit_s=limit, seed=1), seed=1, time_limit_s=limit)
+    finally:
+        engine.dispose()
+    return url
+
+
+def test_the_coordinators_loop_in_a_real_browser(browser, tmp_path):
+    """Nightly on the store (a proposal, then Approve), History (runs, a plan, two runs compared) and the
+    Waitlist (queue, reviews, overrides), each without an exception box or a browser error."""
+    pytest.importorskip("caseload.store.overrides")
+    pytest.importorskip("planning.waitlist")
+    recorded_store(tmp_path)
+    with running_app("store", tmp_path, {"CASELOAD_DB": "sqlite:///agency.db"}) as app_url:  # as the page shows it
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            walk_the_coordinators_loop(page, app_url)
+        except Exception:
+            shot(page, "failure-loop-last-state")
+            raise
+        assert not page_errors(errors)
+
+
+def walk_the_coordinators_loop(page, app_url: str) -> None:
+    page.goto(app_url)
+    page.get_by_role("heading", name="Nightly assignment", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    page.locator('[data-testid="stRadio"]').get_by_text("Read the store").click()
+    settle(page)
+    page.get_by_role("button", name="Read the store").click()
+    page.get_by_text("Using the store").wait_for(timeout=RUN_TIMEOUT_MS)
+    set_number(page, "Time limit (s)", NIGHTLY_LIMIT_S)
+    page.get_by_role("button", name="Run the nightly assignment").click()
+    page.get_by_text("as a proposal").wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "nightly-proposal")
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_text("approved by").wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "nightly-approved")
+
+    page.get_by_role("link", name="History").click()
+    page.get_by_role("heading", name="History", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("Why clients still wait").wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "history")
+    assert page.locator('[data-testid="stMetric"]').count() >= 4
+    shot(page, "history")
+    page.get_by_role("tab", name="Compare two runs").click()
+    settle(page)
+    no_exception(page, "history-compare")
+    shot(page, "history-compare")
+
+    page.get_by_role("link", name="Waitlist").click()
+    page.get_by_role("heading", name="Waitlist", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("waiting clients").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    no_exception(page, "waitlist")
+    shot(page, "waitlist")
+    page.get_by_role("tab", name="Reviews due").click()
+    settle(page)
+    no_exception(page, "waitlist-reviews")
+    shot(page, "waitlist-reviews")
+    page.get_by_role("tab", name="Overrides and priorities").click()
+    settle(page)
+    no_exception(page, "waitlist-overrides")
+    shot(page, "waitlist-overrides")
 
 
 def test_a_funder_signs_in_and_sees_only_scenarios(browser, tmp_path):
