@@ -36,7 +36,7 @@ from optimizer.decode import decode_columns, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
 from optimizer.explain import reason_group
 from optimizer.greedy import greedy_fill
-from optimizer.opening import OpenedPlan, OpeningModel, Openings
+from optimizer.opening import STAGE_SHARE, OpenedPlan, OpeningModel, Openings
 from optimizer.plan import Plan, make_plan
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
@@ -275,15 +275,28 @@ def _named(m: _Model, values: np.ndarray, hires: dict[str, int], names: dict[str
 def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: float,
                    say: Callable[[str], None]) -> list[OpenedPlan]:
     """Each budget in increasing order, warm-started from the previous one's plan (so placements never fall
-    as the budget grows); the time is shared evenly among the solves left."""
+    as the budget grows). Only the last budget's plan is named, so only it runs the priority-and-wait stage;
+    a budget that buys no hire runs the placement stage alone. The time is shared among the solves left in
+    proportion to their stages' shares (`optimizer.opening.STAGE_SHARE`)."""
     began = time.monotonic()
     start = _greedy_start(m)
+    costs = m.model.openings.cost
+    stages = []
+    for n, budget in enumerate(budgets):
+        if n == len(budgets) - 1:
+            stages.append(tuple(STAGE_SHARE))
+        elif np.any(costs <= budget + 1e-9):
+            stages.append(("placements", "cost"))
+        else:
+            stages.append(("placements",))
+    weight = [sum(STAGE_SHARE[name] for name in names) for names in stages]
     out: list[OpenedPlan] = []
     for n, budget in enumerate(budgets):
-        left = max(1.0, time_limit_s - (time.monotonic() - began)) / (len(budgets) - n)
+        left = max(1.0, time_limit_s - (time.monotonic() - began)) * weight[n] / sum(weight[n:])
         say(f"hires and placements for a budget of ${budget:,.0f} ({n + 1}/{len(budgets)})")
-        unaffordable = np.where(m.model.openings.cost > budget + 1e-9, 0.0, np.nan)  # presolve drops them
-        solved = m.model.solve(budget, start=start, fixed_open=unaffordable, time_limit_s=left, seed=seed)
+        unaffordable = np.where(costs > budget + 1e-9, 0.0, np.nan)  # fixed closed: presolve drops them
+        solved = m.model.solve(budget, start=start, fixed_open=unaffordable, time_limit_s=left, seed=seed,
+                               stages=stages[n])
         if out and solved.placed < out[-1].placed:  # never: the start is kept; stated, not assumed
             solved = replace(out[-1], budget=budget)
         out.append(solved)
