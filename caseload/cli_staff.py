@@ -129,6 +129,18 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the plan, YYYY-MM-DD (today)")] = None,
         db: Annotated[str | None, typer.Option("--db", help="Read today's state from the store (SQLAlchemy URL "
                                                             "or SQLite file path)")] = None,
+        projection_on: Annotated[bool, typer.Option(
+            "--projection/--no-projection", help="Also project the waitlist and wait over --months with and "
+                                                 "without the hires, and search the FTE for the target wait")] = True,
+        target_wait_months: Annotated[float, typer.Option(
+            "--target-wait-months", min=0.0, help="The 90th-percentile wait to stay under, every month")] = 3.0,
+        months: Annotated[int, typer.Option("--months", min=1, max=120, help="The projection's horizon")] = 12,
+        replications: Annotated[int, typer.Option(
+            "--replications", min=1, max=10_000, help="Simulation runs per projection (same seeds with and "
+                                                      "without the hires)")] = 20,
+        scheduler: Annotated[str | None, typer.Option(
+            "--scheduler", help="Dask scheduler address for the projection's simulation runs (default: "
+                                "processes on this machine)")] = None,
     ) -> None:
         """Recommend hires: which positions place the most waiting clients tonight for the budget."""
         from planning.report import write_staffing
@@ -144,7 +156,39 @@ def register(app: typer.Typer) -> None:
                               progress=lambda message: status.update(message))
             table = bottlenecks(agency, seed=seed, time_limit_s=limit * BOTTLENECK_SHARE,
                                 progress=lambda message: status.update(message)) if bottlenecks_on else None
+            pictures = _project(plan, agency, pool, out, target_wait_months=target_wait_months, months=months,
+                                replications=replications, seed=seed, scheduler=scheduler,
+                                say=status.update) if projection_on else []
         plan.summary["candidates_source"] = source
-        written = write_staffing(plan, out, table)
+        written = pictures + write_staffing(plan, out, table)
         print_staffing(plan)
         console.print("Wrote " + ", ".join(str(p) for p in written))
+
+
+def _project(plan: StaffingPlan, agency: Agency, pool: list[Candidate], out: Path, *, target_wait_months: float,
+             months: int, replications: int, seed: int, scheduler: str | None, say) -> list[Path]:
+    """The projection over time and the FTE search (planning.projection) into the plan's summary, and its PNG."""
+    from planning.projection import PROJECTION_PNG, plot_projection, project, smallest_fte_for_wait
+
+    try:
+        say(f"Projecting {months} months with and without the hires ({replications} replications)...")
+        projection = project(agency, plan.hire_workers, months=months, replications=replications, seed=seed,
+                             scheduler=scheduler)
+        say(f"Searching the FTE that keeps the 90th-percentile wait under {target_wait_months:g} months...")
+        search = smallest_fte_for_wait(agency, pool, target_wait_months=target_wait_months, months=months,
+                                       replications=replications, seed=seed, scheduler=scheduler)
+    except (OSError, TimeoutError) as exc:  # an unreachable --scheduler: a user mistake, not a crash
+        err_console.print(f"the Dask scheduler {scheduler!r} could not be reached: {exc}")
+        raise typer.Exit(USER_ERROR) from None
+    plan.summary["projection"] = projection.to_dict()
+    plan.summary["fte_for_target_wait"] = search.to_dict()
+    worst = projection.to_dict()["worst_p90_wait_months"]
+    console.print(f"Projection over {months} months ({replications} replications, same seeds): worst monthly "
+                  f"90th-percentile wait {worst['without']:.1f} months without the hires, {worst['with']:.1f} with.")
+    if search.added_fte is None:
+        console.print(f"[yellow]No added FTE on the candidates' ladder keeps the 90th-percentile wait at or under "
+                      f"{target_wait_months:g} months every month (see staffing.json, fte_for_target_wait).[/yellow]")
+    else:
+        console.print(f"Smallest added FTE keeping the 90th-percentile wait at or under {target_wait_months:g} "
+                      f"months every month: {search.added_fte:g} ({search.hires}).")
+    return [plot_projection(projection, out / PROJECTION_PNG, target_wait_months)]

@@ -12,9 +12,11 @@ difference.
 
 The wait that the target is checked on is, per replication and month, the larger of the 90th-percentile
 wait of the clients placed that month and the 90th percentile of the time already waited by the clients
-still waiting at its end. The first alone would miss a pool nobody can serve (its clients are never
-placed, so their waits never count). The projected p90 wait of a month is the mean of that across
-replications.
+still waiting at its end, both counted from today (a client referred before today counts from today:
+what today's waitlist has already waited, no hire can undo, and counting it would make any target
+shorter than today's longest wait unreachable). The first alone would miss a pool nobody can serve (its
+clients are never placed, so their waits never count). The projected p90 wait of a month is the mean of
+that across replications.
 
 `smallest_fte_for_wait` searches for the least added FTE whose projected p90 wait stays at or under the
 target in every month of the horizon. The hires it adds come in a fixed order (a ladder): each rung adds
@@ -30,8 +32,10 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -168,9 +172,10 @@ def _metric(results: Sequence[ReplicationResult], name: str) -> np.ndarray:
 
 
 def p90_wait(results: Sequence[ReplicationResult]) -> np.ndarray:
-    """(replications, months + 1): the larger of the placed clients' and the still-waiting clients' p90 wait."""
-    placed = np.nan_to_num(_metric(results, "wait_p90_months"), nan=0.0)
-    waiting = np.nan_to_num(_metric(results, "waiting_p90_months"), nan=0.0)
+    """(replications, months + 1): the larger of the placed clients' and the still-waiting clients' p90 wait,
+    both counted from today."""
+    placed = np.nan_to_num(_metric(results, "placed_since_start_p90_months"), nan=0.0)
+    waiting = np.nan_to_num(_metric(results, "waiting_since_start_p90_months"), nan=0.0)
     return np.maximum(placed, waiting)
 
 
@@ -228,7 +233,8 @@ class Projection:
             "interval": INTERVAL + "; with and without use the same seeds (common random numbers), "
                                    "difference is with - without per replication",
             "wait_p90_months": "per replication and month, the larger of the placed clients' 90th-percentile "
-                               "wait and the 90th percentile of the time already waited by those still waiting",
+                               "wait and the 90th percentile of the time already waited by those still waiting, "
+                               "both counted from today (time waited before today is left out)",
             "worst_p90_wait_months": {"without": round(self.worst_p90(False), 4),
                                       "with": round(self.worst_p90(True), 4)},
             "monthly": table,
@@ -418,8 +424,10 @@ def smallest_fte_for_wait(agency: Agency, candidates: Sequence[Candidate], *,
         return worst[r] <= target_wait_months + 1e-12
 
     top = len(ladder)
-    run(sorted({0, top}))
+    run(sorted({0, top}) if batch > 1 else [0])  # here: the top rung only when today's staff misses the target
     found: int | None
+    if not ok(0):
+        run([top])
     if ok(0):
         found = 0
     elif not ok(top):
@@ -442,3 +450,49 @@ def smallest_fte_for_wait(agency: Agency, candidates: Sequence[Candidate], *,
     return FteSearch(target_wait_months, None if found is None else round(fte_at[found], 9), hires, worst, fte_at,
                      months, replications, seed)
 
+
+
+# --- the files: a fan chart and the JSON blocks for staffing.json ---------------------------------------
+
+PROJECTION_PNG = "projection.png"
+
+
+def plot_projection(projection: Projection, path: Path, target_wait_months: float | None = None) -> Path:
+    """Waitlist and p90 wait per month, without and with the hires: the mean and the 90% band of each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    months = np.arange(projection.months + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    panels = ((axes[0], "waitlist", projection.waitlist_without, projection.waitlist_with, "clients waiting"),
+              (axes[1], "wait", projection.p90_without, projection.p90_with, "90th-percentile wait (months)"))
+    for ax, _name, without, with_, label in panels:
+        for values, colour, plan in ((without, "tab:grey", "without the hires"), (with_, "tab:blue", "with the hires")):
+            mean, low, high = _band(values)
+            ax.fill_between(months, low, high, color=colour, alpha=0.2)
+            ax.plot(months, mean, color=colour, marker="o", markersize=3, label=plan)
+        ax.set_xlabel("months from today")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    if target_wait_months is not None:
+        axes[1].axhline(target_wait_months, color="tab:red", linestyle="--", linewidth=1,
+                        label=f"target {target_wait_months:g} months")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"Projection from today's caseload: mean and 90% band of {projection.replications} replications "
+                 "(same seeds with and without)", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+    return path

@@ -48,7 +48,7 @@ class ModelInputs:
     pools: tuple[Pool, ...] = ()  # language pools (empty: the general and French lines only)
     pool_mix: tuple[float, ...] = ()  # each pool's share of new referrals
     pool_language: tuple[int, ...] = ()  # each pool's commonest first language (index into languages)
-    waiting_ages: bool = False  # record the waiting clients' time waited each month (waiting_p90_months)
+    waiting_ages: bool = False  # record waits counted from the start each month (*_since_start_p90_months)
 
 
 def _hazard(probability: float) -> float:
