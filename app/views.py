@@ -72,6 +72,12 @@ QUEUE_COLUMNS = {
 REVIEW_COLUMNS = {
     "client_id": st.column_config.TextColumn("client"),
     "worker_id": st.column_config.TextColumn("worker"),
+    "kind": st.column_config.TextColumn("review"),
+    "due": st.column_config.DateColumn("due"),
+    "days_overdue": st.column_config.NumberColumn("days overdue", format="%d",
+                                                  help="Negative: days until it is due"),
+    "need_level": st.column_config.TextColumn("need level"),
+    "last_review_date": st.column_config.DateColumn("last review"),
 }
 CHANGE_COLUMNS = {
     "client_id": st.column_config.TextColumn("client"),

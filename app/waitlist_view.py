@@ -94,3 +94,18 @@ def filter_reviews(reviews: pd.DataFrame, *, workers: Sequence[str] = (), kinds:
 
 def review_kind_column(reviews: pd.DataFrame) -> str | None:
     return next((c for c in ("kind", "review", "type", "what") if c in reviews.columns), None)
+
+
+WAITING_CLIENTS = "(waiting clients)"
+
+
+def reviews_per_worker(reviews: pd.DataFrame) -> pd.DataFrame:
+    """How many reviews of each kind every worker has due: the week's list at a glance. Check-ins of waiting
+    clients have no worker yet (the coordinator calls them) and are counted on a line of their own."""
+    kind = review_kind_column(reviews)
+    if reviews.empty or kind is None or "worker_id" not in reviews.columns:
+        return pd.DataFrame()
+    workers = reviews["worker_id"].fillna("").astype(str).replace("", WAITING_CLIENTS)
+    table = pd.crosstab(workers.rename("worker_id"), reviews[kind].rename(kind))
+    table["total"] = table.sum(axis=1)
+    return table.reset_index().rename_axis(columns=None)

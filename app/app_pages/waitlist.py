@@ -70,6 +70,9 @@ with reviews_tab:
         st.success("No reassessment, check-in or planned graduation is due.")
     else:
         kind = waitlist_view.review_kind_column(due)
+        st.markdown("**Per worker**")
+        st.dataframe(waitlist_view.reviews_per_worker(due), hide_index=True, key="reviews_per_worker",
+                     column_config={"worker_id": st.column_config.TextColumn("worker")})
         r1, r2 = st.columns(2)
         workers = r1.multiselect("Worker", waitlist_view.options(due, "worker_id"), key="review_workers")
         kinds = r2.multiselect("Kind", waitlist_view.options(due, kind), key="review_kinds")

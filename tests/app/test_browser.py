@@ -447,15 +447,20 @@ def test_a_funder_signs_in_and_sees_only_scenarios(browser, tmp_path):
         no_exception(page, "signed-out")
 
 
-def copy_for_readme() -> None:  # pragma: no cover - run by hand after a change to the nightly page
-    """python -c 'from tests.app.test_browser import copy_for_readme; copy_for_readme()'
+def copy_for_readme(names: tuple[str, ...] = ("nightly-assignment", "history", "waitlist")) -> None:  # pragma: no cover
+    """python -c 'from tests.app.test_browser import copy_for_readme; copy_for_readme()' (run by hand after
+    a change to one of these pages; pass the names of the pictures to renew)
 
-    The README's picture: this test's nightly screenshot without the sidebar, down to the caseload chart.
+    The README's pictures: this test's screenshots of the sample agency without the sidebar (the nightly
+    page down to the caseload chart; History and the Waitlist from the coordinator's loop), each that has
+    been taken.
     """
     from PIL import Image
 
     target = REPO / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
-    with Image.open(ARTIFACTS / "nightly-assignment.png") as image:
-        image.crop((300, 0, image.size[0], min(image.size[1], 1400))).save(target / "nightly-assignment.png",
-                                                                            optimize=True)
+    for name in names:
+        if not (ARTIFACTS / f"{name}.png").exists():
+            continue
+        with Image.open(ARTIFACTS / f"{name}.png") as image:
+            image.crop((300, 0, image.size[0], min(image.size[1], 1400))).save(target / f"{name}.png", optimize=True)
