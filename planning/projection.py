@@ -53,6 +53,7 @@ DEFAULT_REPLICATIONS = 20
 DEFAULT_TARGET_WAIT_MONTHS = 3.0
 DEFAULT_MAX_ADDED_FTE = 30.0
 RECENT_DAYS = 365  # referrals of the last year give the referral rate
+SCHEDULER_CONNECT_S = 10.0  # an unreachable --scheduler is reported after this long
 INTERVAL = "low/high are the 5th and 95th percentiles across replications"
 
 Progress = Callable[[int, int], None]
@@ -134,7 +135,7 @@ def _run_all(inputs: Sequence[ModelInputs], replications: int, seed: int, *, sch
         return out
     from dask.distributed import Client, as_completed
 
-    client = Client(scheduler)
+    client = Client(scheduler, timeout=SCHEDULER_CONNECT_S)
     try:
         cores = max(1, sum(client.nthreads().values()))
         size = max(1, min(replications, -(-replications * len(inputs) // (cores * 4))))
