@@ -1,0 +1,320 @@
+"""The waitlist as a queue: each waiting client's place in line, why they wait, and when they should be placed.
+
+A waiting family asks two questions: where do we stand, and roughly when. Both answers come from the
+optimizer's own view of the night, not a second copy of its rules:
+
+* **Position.** The optimizer ranks placement units (a client, or a whole family) by tier (forced movers,
+  then priority), then days waiting, then referral date (`optimizer.units.ranked`). A client's position is
+  1 + the number of waiting units ranked ahead of theirs that could be served by one of the same workers
+  (`optimizer.compute_eligibility`, the family's intersection for a family): the people actually in
+  front of them, not the whole agency. Clients no worker can serve queue among themselves. A higher-ranked
+  client with the same eligible workers is therefore always ahead of a lower-ranked one.
+* **Reason.** The plan's own reason (`optimizer.explain`, via the plan's assignments).
+* **Expected placement.** A Monte Carlo over exit times, vectorised over replications with numpy. After
+  tonight's plan each worker has a load against its target (the optimizer's integer capacity units,
+  `optimizer.worker_capacity`); each client they serve leaves after a stay drawn from a lognormal with the
+  policy's expected duration per need level as mean (sd a quarter of it, the simulation's default shape),
+  conditional on the months already served (`simulation.durations.sample_given_elapsed`: overdue clients
+  leave within a month). Waiting units then claim room in queue order: each takes, in each replication,
+  the first week from which one of its eligible workers has room for it for good (room counted after every
+  claim made by units ahead of it), and frees that room again when its own drawn stay ends. Units ahead
+  always choose first, so a lower-ranked client never delays a higher-ranked one; a lower-ranked client
+  may still be placed sooner when different workers serve them. The median and the 10th/90th percentiles
+  across replications are the expected date and its 80% range; a replication where the client is not
+  placed within the horizon counts as later than the horizon (the date is empty when that is the median).
+
+What it leaves out, so that the dates are honest about their basis: new referrals (a new client of higher
+priority would come first; one of equal priority queues behind), dropouts and step-downs (both free room
+earlier: the dates lean late), intake pacing (`max_new_per_week`), and leave ending (a worker on leave
+takes nobody new for the whole horizon). Placements are counted at the end of the week in which room
+appears: the nightly run places them within that week.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from caseload.domain import Agency, Decision, NeedLevel, Status
+from optimizer import compute_eligibility, worker_capacity
+from optimizer.eligibility import Eligibility, WorkerCapacity
+from optimizer.plan import Plan
+from optimizer.units import Unit, days_waiting, ranked, rule_family_one_worker
+from planning.reviews import next_review
+from simulation.durations import sample, sample_given_elapsed
+from simulation.schema import Lognormal
+
+DAYS_PER_MONTH = 365.2425 / 12
+DURATION_SD_SHARE = 0.25       # sd of a stay as a share of its mean: the simulation's default (16 +- 4, 12 +- 3)
+STEP_DAYS = 7                  # placements are counted per week
+HORIZON_WEEKS = 260            # five years: later than that is "not expected"
+REPLICATIONS = 200
+MAX_CELLS = 24_000_000         # replications x workers x weeks held at once (two int32 arrays of this size)
+EARLY_Q, LATE_Q = 0.10, 0.90   # the 80% range
+COLUMNS = ["client_id", "position", "priority", "referral_date", "days_waiting", "reason", "eligible_workers",
+           "expected_placement", "expected_placement_early", "expected_placement_late", "next_review",
+           "languages", "area", "need_level", "status"]
+NOT_IN_PLAN = "not in tonight's plan (referred or changed after the run)"
+
+
+@dataclass(frozen=True, slots=True)
+class Tonight:
+    """The agency after tonight's plan: who each worker serves (and since when), who waits and why."""
+
+    worker_of: np.ndarray          # int32 per Eligibility client: worker index after the plan, -1 waiting
+    started: list[date | None]     # per client: intake date of the stay in progress (as_of for new ones)
+    reasons: dict[str, str]        # client_id -> the plan's reason for waiting
+
+
+def tonight(agency: Agency, el: Eligibility, plan: Plan | None) -> Tonight:
+    """Apply the plan's decisions to the agency; clients the plan does not mention keep their stored state."""
+    decided = {a.client_id: a for a in plan.assignments} if plan is not None else {}
+    worker_of = np.full(el.n_clients, -1, dtype=np.int32)
+    started: list[date | None] = [None] * el.n_clients
+    reasons: dict[str, str] = {}
+    for i, c in enumerate(el.clients):
+        a = decided.get(c.client_id)
+        if a is None:
+            if c.status == Status.ACTIVE and c.worker_id in el.worker_index:
+                worker_of[i], started[i] = el.worker_index[c.worker_id], c.intake_date
+            else:
+                reasons[c.client_id] = NOT_IN_PLAN
+            continue
+        if Decision(a.decision) == Decision.WAITING or a.worker_id not in el.worker_index:
+            reasons[c.client_id] = a.reason or ""
+            continue
+        worker_of[i] = el.worker_index[a.worker_id]
+        started[i] = agency.as_of if Decision(a.decision) == Decision.NEW or c.status == Status.WAITING \
+            else c.intake_date
+    return Tonight(worker_of=worker_of, started=started, reasons=reasons)
+
+
+def _durations(policy) -> dict[NeedLevel, Lognormal]:
+    out = {}
+    for level in NeedLevel:
+        mean = float(policy.expected_duration_months(level.value))
+        out[level] = Lognormal(distribution="lognormal", mean=mean, sd=mean * DURATION_SD_SHARE)
+    return out
+
+
+def _weeks(months: np.ndarray) -> np.ndarray:
+    """Months from tonight to the week (1-based) by whose end the room is free."""
+    return np.maximum(1, np.ceil(months * DAYS_PER_MONTH / STEP_DAYS)).astype(np.int64)
+
+
+def _remaining_months(agency: Agency, el: Eligibility, now: Tonight, served: np.ndarray, reps: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """(reps, len(served)) months until each served client leaves, drawn given the months already served."""
+    dists = _durations(agency.policy)
+    out = np.empty((reps, served.size))
+    levels = np.array([el.clients[i].need_level == NeedLevel.HIGH for i in served], dtype=bool)
+    elapsed = np.array([np.nan if now.started[i] is None else max(0.0, (agency.as_of - now.started[i]).days)
+                        / DAYS_PER_MONTH for i in served])
+    for level, dist in dists.items():
+        for known in (True, False):
+            cols = np.nonzero((levels == (level == NeedLevel.HIGH)) & (np.isnan(elapsed) != known))[0]
+            if cols.size == 0:
+                continue
+            if known:
+                gone = np.repeat(elapsed[cols][None, :], reps, axis=0).ravel()
+                total = sample_given_elapsed(dist, gone, rng)
+            else:  # no intake date: somewhere in a typical stay, as the simulation assumes
+                total = sample(dist, reps * cols.size, rng)
+                gone = total * rng.random(total.size)
+            out[:, cols] = (total - gone).reshape(reps, cols.size)
+    return out
+
+
+def _suffix_min(rows: np.ndarray) -> np.ndarray:
+    """min over s >= k of rows[..., s], for every k: the room a client placed at week k keeps for good."""
+    return np.minimum.accumulate(rows[..., ::-1], axis=-1)[..., ::-1]
+
+
+class _Rooms:
+    """Room per (replication, worker, week) after the claims so far, and the first week each unit shape fits.
+
+    ``sure[r, j, k]`` = min over weeks s >= k of room: a unit of weight w may be placed with worker j at week
+    k iff ``sure >= w``. It never decreases in k, so the first such week is a binary search, done for all
+    rows at once on the rows laid end to end with an offset per row. First weeks are cached per unit shape
+    (high, low) and refreshed only on the rows a claim changed.
+    """
+
+    def __init__(self, room: np.ndarray, cap: WorkerCapacity):
+        self.room = room
+        self.sure = np.ascontiguousarray(_suffix_min(room))
+        self.reps, self.n_workers, self.weeks = room.shape
+        self.hw, self.lw = cap.high_weight, cap.low_weight
+        heaviest = max(int(self.hw.max(initial=0)), int(self.lw.max(initial=0)), 1)
+        span = int(np.abs(room).max(initial=0)) + heaviest * 64 + 1  # a family of up to 64 members fits below
+        self.offset = np.int64(2 * span + 1)
+        self.first: dict[tuple[int, int], np.ndarray] = {}
+
+    def _first_weeks(self, sure_rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """First week with ``sure >= weight`` per row (weeks: none), rows (n, weeks), weights (n,)."""
+        n = sure_rows.shape[0]
+        base = np.arange(n, dtype=np.int64) * self.offset
+        flat = (sure_rows.astype(np.int64) + base[:, None]).ravel()
+        found = np.searchsorted(flat, weights.astype(np.int64) + base, side="left")
+        return found - np.arange(n, dtype=np.int64) * self.weeks
+
+    def weight(self, shape: tuple[int, int]) -> np.ndarray:
+        return shape[0] * self.hw + shape[1] * self.lw
+
+    def first_for(self, shape: tuple[int, int]) -> np.ndarray:
+        """(reps, workers) first week a unit of this shape fits for good."""
+        if shape not in self.first:
+            w = np.broadcast_to(self.weight(shape)[None, :], (self.reps, self.n_workers)).ravel()
+            self.first[shape] = self._first_weeks(self.sure.reshape(-1, self.weeks), w).reshape(
+                self.reps, self.n_workers)
+        return self.first[shape]
+
+    def claim(self, reps: np.ndarray, workers: np.ndarray, start: np.ndarray, stops: list[np.ndarray],
+              weights: list[np.ndarray]) -> None:
+        """Replication r's unit takes weights[m][r] from week start[r] until stops[m][r] (exclusive)."""
+        week = np.arange(self.weeks)[None, :]
+        rows = self.room[reps, workers]
+        for stop, weight in zip(stops, weights, strict=True):
+            held = (week >= start[:, None]) & (week < stop[:, None])
+            rows -= held * weight[:, None].astype(rows.dtype)
+        self.room[reps, workers] = rows
+        sure = _suffix_min(rows)
+        self.sure[reps, workers] = sure
+        for shape, first in self.first.items():
+            first[reps, workers] = self._first_weeks(sure, self.weight(shape)[workers])
+
+
+def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], queue: list[int],
+                   now: Tonight, *, replications: int = REPLICATIONS, seed: int = 0,
+                   horizon_weeks: int = HORIZON_WEEKS) -> np.ndarray:
+    """(replications, len(queue)) week in which each queued unit is placed (``horizon_weeks``: not within it).
+
+    ``queue`` lists unit indices in queue order (best-ranked first).
+    """
+    rng = np.random.default_rng(seed)
+    weeks, m = horizon_weeks + 1, el.n_workers
+    reps = max(20, min(replications, MAX_CELLS // max(1, m * weeks)))
+    served = np.nonzero(now.worker_of >= 0)[0]
+    w_of = now.worker_of[served]
+    high = np.array([el.clients[i].need_level == NeedLevel.HIGH for i in served], dtype=bool)
+    load = np.where(high, cap.high_weight[w_of], cap.low_weight[w_of]).astype(np.int64)
+    room0 = cap.capacity.astype(np.int64) - np.bincount(w_of, weights=load, minlength=m).astype(np.int64)
+
+    # Room frees when a served client leaves: week by week, cumulated.
+    leave = np.minimum(_weeks(_remaining_months(agency, el, now, served, reps, rng)), weeks)  # (reps, served)
+    cell = (np.arange(reps)[:, None] * m + w_of[None, :]) * (weeks + 1) + leave
+    freed = np.bincount(cell.ravel(), weights=np.broadcast_to(load, leave.shape).ravel(),
+                        minlength=reps * m * (weeks + 1)).reshape(reps, m, weeks + 1)[:, :, :weeks]
+    room = (room0[None, :, None] + np.cumsum(freed, axis=2)).astype(np.int32)
+    rooms = _Rooms(room, cap)
+
+    dists = _durations(agency.policy)
+    placed = np.full((reps, len(queue)), horizon_weeks, dtype=np.int64)
+    all_reps = np.arange(reps)
+    for q, u in enumerate(queue):
+        unit = units[u]
+        if len(unit.eligible) == 0:
+            continue
+        eligible = unit.eligible.astype(np.int64)
+        first = rooms.first_for((unit.high, unit.low))[:, eligible]       # (reps, eligible)
+        pick = first.argmin(axis=1)
+        week = first[all_reps, pick]
+        ok = week < horizon_weeks
+        if not ok.any():
+            continue
+        placed[ok, q] = week[ok]
+        r, j, start = all_reps[ok], eligible[pick[ok]], week[ok]
+        stops, weights = [], []
+        for member in unit.members:  # each member leaves after their own stay
+            level = el.clients[member].need_level
+            stay = _weeks(sample(dists[level], r.size, rng))
+            stops.append(start + stay)
+            weights.append(np.where(level == NeedLevel.HIGH, cap.high_weight[j], cap.low_weight[j]))
+        rooms.claim(r, j, start, stops, weights)
+    return placed
+
+
+def positions(units: list[Unit], queue: list[int], n_workers: int, block: int = 2048) -> np.ndarray:
+    """Per queued unit: 1 + queued units ahead of it that share an eligible worker (or, like it, have none)."""
+    n = len(queue)
+    member = np.zeros((n, n_workers + 1), dtype=np.float32)
+    for q, u in enumerate(queue):
+        eligible = units[u].eligible
+        if len(eligible):
+            member[q, eligible] = 1.0
+        else:
+            member[q, n_workers] = 1.0
+    out = np.ones(n, dtype=np.int64)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        shares = (member[lo:hi] @ member[:hi].T) > 0           # (hi - lo, hi): only units up to hi can be ahead
+        ahead = np.arange(hi)[None, :] < np.arange(lo, hi)[:, None]
+        out[lo:hi] += np.count_nonzero(shares & ahead, axis=1)
+    return out
+
+
+def _dates(as_of: date, weeks: np.ndarray, horizon_weeks: int) -> pd.Series:
+    """Week numbers as dates (the end of that week); beyond the horizon: NaT."""
+    days = np.where(weeks >= horizon_weeks, np.nan, weeks * STEP_DAYS)
+    return pd.Series(pd.Timestamp(as_of) + pd.to_timedelta(days, unit="D"))
+
+
+def waitlist(agency: Agency, plan: Plan | None = None, *, seed: int = 0, replications: int = REPLICATIONS,
+             horizon_weeks: int = HORIZON_WEEKS, time_limit_s: float | None = None,
+             progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """The waitlist after tonight's plan, one row per waiting client in queue order (see the module docstring).
+
+    ``plan``: tonight's plan for this agency (`optimizer.assign`'s); None runs `optimizer.assign` (with
+    ``time_limit_s`` and ``seed``). Columns: client_id, position, priority, referral_date, days_waiting,
+    reason, eligible_workers, expected_placement (median), expected_placement_early / _late (the 80% range),
+    next_review, languages (`;`-separated, preferred first), area, need_level, status (an active client
+    forced off their worker who waits is listed too). Dates are pandas timestamps (NaT: not expected within
+    ``horizon_weeks``). The same agency, plan and seed give the same table.
+    """
+    say = progress or (lambda _message: None)
+    if plan is None:
+        from optimizer import assign
+
+        say("making tonight's plan")
+        plan = assign(agency, time_limit_s=time_limit_s, seed=seed)
+    say("ordering the queue")
+    el = compute_eligibility(agency)
+    cap = worker_capacity(agency, el)
+    now = tonight(agency, el, plan)
+    units = rule_family_one_worker(agency, el)
+    queue = [u for u in ranked(units) if all(now.worker_of[i] < 0 for i in units[u].members)]
+    position = positions(units, queue, el.n_workers)
+    say("estimating placement dates")
+    weeks = expected_weeks(agency, el, cap, units, queue, now, replications=replications, seed=seed,
+                           horizon_weeks=horizon_weeks)
+    ordered = np.sort(weeks, axis=0)
+    pick = {name: ordered[min(len(ordered) - 1, int(math.floor(q * (len(ordered) - 1) + 0.5)))]
+            for name, q in (("early", EARLY_Q), ("median", 0.5), ("late", LATE_Q))}
+    dates = {name: _dates(agency.as_of, value, horizon_weeks) for name, value in pick.items()}
+
+    counts = np.diff(el.indptr)
+    rows = []
+    for q, u in enumerate(queue):
+        for i in units[u].members:
+            c = el.clients[i]
+            rows.append({
+                "client_id": c.client_id, "position": int(position[q]), "priority": c.priority,
+                "referral_date": c.referral_date, "days_waiting": days_waiting(c.referral_date, agency.as_of),
+                "reason": now.reasons.get(c.client_id, ""), "eligible_workers": int(counts[i]),
+                "expected_placement": dates["median"].iloc[q], "expected_placement_early": dates["early"].iloc[q],
+                "expected_placement_late": dates["late"].iloc[q],
+                "next_review": next_review(c, agency.policy, agency.as_of),
+                "languages": ";".join(c.languages), "area": c.area or "", "need_level": c.need_level.value,
+                "status": c.status.value,
+            })
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("referral_date", "next_review", "expected_placement", "expected_placement_early",
+                   "expected_placement_late"):
+        frame[column] = pd.to_datetime(frame[column])
+    for column in ("position", "priority", "days_waiting", "eligible_workers"):
+        frame[column] = frame[column].astype("int64")
+    return frame
