@@ -33,6 +33,15 @@ if not records:
             "(Nightly assignment, Read the store) or `caseload assign --db`.")
     st.stop()
 
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the run...")
+def plan_of(store: str, run_id: int) -> tuple[dict, pd.DataFrame]:
+    """A run's summary and plan: runs are written once, so a run read before is not read again."""
+    stored, plan = store_runs.run_plan(store, run_id)
+    return stored.summary, plan
+
+
 runs_tab, compare_tab, audit_tab = st.tabs(["Runs", "Compare two runs", "Audit trail"])
 
 with runs_tab:
@@ -41,14 +50,14 @@ with runs_tab:
     ids = table["run_id"].tolist()
     chosen = st.selectbox("Show the plan of run", ids, key="history_run",
                           format_func=lambda r: store_runs.run_label(table, r))
-    stored, plan = store_runs.run_plan(url, int(chosen))
-    record = stored.record
+    summary, plan = plan_of(url, int(chosen))
+    record = next(r for r in records if r.run_id == chosen)
     st.subheader(f"Run {record.run_id}: {store_runs.run_status(record)}")
-    views.plan_metrics({**stored.summary, "placed": record.placed, "moved": record.moved,
-                        "waiting": record.waiting, "kept": record.kept})
+    views.plan_metrics({**summary, "placed": record.placed, "moved": record.moved, "waiting": record.waiting,
+                        "kept": record.kept})
     if store_runs.run_status(record) == store_runs.PROPOSED:
         approval.proposal_panel(record.run_id, url, "")
-    reasons = frames.waiting_by_reason(stored.summary)
+    reasons = frames.waiting_by_reason(summary)
     if not reasons.empty:
         st.markdown("**Why clients still wait**")
         st.dataframe(reasons, hide_index=True, width="stretch", column_config=views.REASON_COLUMNS)
