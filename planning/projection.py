@@ -113,11 +113,6 @@ def _inputs(agency: Agency, state: StartState, extra: Sequence[Worker], joins_mo
     return replace(resolve(scenario, with_hires), waiting_ages=True)
 
 
-def _available(agency: Agency) -> Agency:
-    """Workers on leave serve nobody new in the nightly plan; the projection leaves them out the same way."""
-    return replace(agency, workers=[w for w in agency.workers if w.available])
-
-
 # --- running: here (processes) or on Dask -----------------------------------------------------------------
 
 
@@ -250,10 +245,9 @@ def project(agency: Agency, extra_workers: Sequence[Worker], *, months: int = DE
             progress: Progress | None = None) -> Projection:
     """Today's caseload over `months`, without and with `extra_workers` (the hires), on the same seeds.
 
-    `joins_month`: when the hires start (0: today, as tonight's plan assumes). Workers on leave are left
-    out, as the nightly plan gives them nobody new.
+    `joins_month`: when the hires start (0: today, as tonight's plan assumes). Workers on leave are
+    simulated as available (the simulation does not model leave; its notes say so).
     """
-    agency = _available(agency)
     state = start_state_from_agency(agency)
     options = {"referrals_per_month": referrals_per_month, "attrition_per_year": attrition_per_year,
                "hiring_lag_months": hiring_lag_months}
@@ -302,7 +296,6 @@ def hire_ladder(agency: Agency, candidates: Sequence[Candidate], max_added_fte: 
     FTE shared among its pools in proportion to their need. Ties go to the cheaper candidate, then the
     candidate's order. A candidate with `max_hires` is not added more often than that.
     """
-    agency = _available(agency)
     state = start_state_from_agency(agency)
     if inputs is None:
         inputs = _inputs(agency, state, (), 0.0, months=1, replications=1, seed=0)
@@ -397,7 +390,6 @@ def smallest_fte_for_wait(agency: Agency, candidates: Sequence[Candidate], *,
     Locally one rung is run at a time (bisection); with a Dask scheduler `batch` rungs (default: the
     cluster's cores, at least 2) are run together and the bracket shrinks by that many parts per round.
     """
-    agency = _available(agency)
     state = start_state_from_agency(agency)
     base = _inputs(agency, state, (), 0.0, months=months, replications=replications, seed=seed, **options)
     if ladder is None:
