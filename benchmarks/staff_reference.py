@@ -331,8 +331,9 @@ def simple_rule_hires(agency: Agency, candidates: Sequence[Candidate], budget: f
 
     The groups are the clients still waiting tonight (`still_waiting`, default every waiting client); a
     client's city is the nearest of `cities` (name, latitude, longitude), or the candidates' own locations
-    when none are given. A hire is the cheapest candidate that speaks the group's language (French-capable
-    for French service) in the group's city (else anywhere); it takes the group down by the clients one
+    when none are given. A hire is the candidate with the most FTE, then the cheapest, that speaks the
+    group's language (French-capable for French service) in the group's city (else anywhere), as a manager
+    funds whole positions; it takes the group down by the clients one
     hire serves at the group's need mix; when the budget cannot pay for the group's hire, the next group is
     tried; the rule stops when no group's hire is affordable.
     """
@@ -374,8 +375,8 @@ def simple_rule_hires(agency: Agency, candidates: Sequence[Candidate], budget: f
                            and (c.max_hires is None or hires.get(c.candidate_id, 0) < c.max_hires)
                            and c.cost(policy) <= left + 1e-6]
                 local = [c for c in options if city_of_candidate[c.candidate_id] == city]
-                pick = min(local or options, key=lambda c: (c.cost(policy) / c.fte, c.cost(policy), c.candidate_id),
-                           default=None)
+                # a full-time position first (a half-time one when only that is affordable), the cheapest
+                pick = min(local or options, key=lambda c: (-c.fte, c.cost(policy), c.candidate_id), default=None)
                 if pick is not None:
                     chosen = (pick, (lang, city))
                     break
