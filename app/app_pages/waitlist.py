@@ -31,15 +31,19 @@ plan_key = st.session_state.get("plans", {}).get(loaded.key, "")
 planned = state.job_store().result(plan_key) if plan_key else None
 
 
+# Without one, the queue makes tonight's plan itself, with the Nightly page's time limit when it was set.
+time_limit = float(st.session_state.get("nightly_time_limit") or agency.policy.time_limit_s)
+
+
 def queue_job(job):
     from planning.waitlist import waitlist
 
-    job.report("ordering the queue and estimating placement dates")
-    return waitlist(agency, planned.plan if planned is not None else None)
+    return waitlist(agency, planned.plan if planned is not None else None, time_limit_s=time_limit,
+                    progress=lambda message: job.report(str(message)))
 
 
-queue = views.run_job(f"waitlist:{loaded.key}:{plan_key}", queue_job, expected_s=float(agency.policy.time_limit_s),
-                      label="Building the queue...")
+queue = views.run_job(f"waitlist:{loaded.key}:{plan_key or time_limit}", queue_job,
+                      expected_s=None if planned is not None else time_limit, label="Building the queue...")
 
 queue_tab, reviews_tab, overrides_tab = st.tabs(["Queue", "Reviews due", "Overrides and priorities"])
 
@@ -54,8 +58,11 @@ with queue_tab:
         reasons = f3.multiselect("Why they wait", waitlist_view.options(queue, "reason"), key="queue_reasons")
         sort = f4.selectbox("Sort by", list(waitlist_view.SORTS), key="queue_sort")
         shown = waitlist_view.filter_queue(queue, languages=languages, areas=areas, reasons=reasons, sort=sort)
-        st.caption(f"{len(shown):,} of {len(queue):,} waiting clients"
-                   + ("" if planned is not None else " (tonight's queue, from a plan made for this page)"))
+        st.caption(f"{len(shown):,} of {len(queue):,} waiting clients, after "
+                   + ("tonight's plan from the Nightly page" if planned is not None
+                      else f"a plan made for this page ({time_limit:g} s)")
+                   + ". Expected placement: the median date and the range that holds in 8 of 10 simulated "
+                     "futures, from the eligible workers' expected exits and the queue ahead.")
         st.dataframe(waitlist_view.expected_range(shown), hide_index=True, width="stretch",
                      column_config=views.QUEUE_COLUMNS, key="queue_table")
 
