@@ -136,42 +136,32 @@ def _suffix_min(rows: np.ndarray) -> np.ndarray:
 
 
 class _Rooms:
-    """Room per (replication, worker, week) after the claims so far, and the first week each unit shape fits.
+    """Room per (replication, worker, week) after the claims so far, and the first week a unit fits for good.
 
     ``sure[r, j, k]`` = min over weeks s >= k of room: a unit of weight w may be placed with worker j at week
-    k iff ``sure >= w``. It never decreases in k, so the first such week is a binary search, done for all
-    rows at once on the rows laid end to end with an offset per row. First weeks are cached per unit shape
-    (high, low) and refreshed only on the rows a claim changed.
+    k iff ``sure >= w``. It never decreases in k, so the first such week is a binary search. All rows are
+    kept end to end in one flat int64 array, each row shifted by its own offset so that the whole array is
+    sorted: one `np.searchsorted` answers every (replication, eligible worker) of a unit at once. A claim
+    rewrites only the rows it changed.
     """
 
     def __init__(self, room: np.ndarray, cap: WorkerCapacity):
         self.room = room
-        self.sure = np.ascontiguousarray(_suffix_min(room))
         self.reps, self.n_workers, self.weeks = room.shape
-        self.hw, self.lw = cap.high_weight, cap.low_weight
+        self.hw, self.lw = cap.high_weight.astype(np.int64), cap.low_weight.astype(np.int64)
         heaviest = max(int(self.hw.max(initial=0)), int(self.lw.max(initial=0)), 1)
         span = int(np.abs(room).max(initial=0)) + heaviest * 64 + 1  # a family of up to 64 members fits below
         self.offset = np.int64(2 * span + 1)
-        self.first: dict[tuple[int, int], np.ndarray] = {}
+        base = np.arange(self.reps * self.n_workers, dtype=np.int64).reshape(self.reps, self.n_workers)
+        self.base = base * self.offset
+        self.flat = (_suffix_min(room).astype(np.int64) + self.base[:, :, None]).ravel()
 
-    def _first_weeks(self, sure_rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """First week with ``sure >= weight`` per row (weeks: none), rows (n, weeks), weights (n,)."""
-        n = sure_rows.shape[0]
-        base = np.arange(n, dtype=np.int64) * self.offset
-        flat = (sure_rows.astype(np.int64) + base[:, None]).ravel()
-        found = np.searchsorted(flat, weights.astype(np.int64) + base, side="left")
-        return found - np.arange(n, dtype=np.int64) * self.weeks
-
-    def weight(self, shape: tuple[int, int]) -> np.ndarray:
-        return shape[0] * self.hw + shape[1] * self.lw
-
-    def first_for(self, shape: tuple[int, int]) -> np.ndarray:
-        """(reps, workers) first week a unit of this shape fits for good."""
-        if shape not in self.first:
-            w = np.broadcast_to(self.weight(shape)[None, :], (self.reps, self.n_workers)).ravel()
-            self.first[shape] = self._first_weeks(self.sure.reshape(-1, self.weeks), w).reshape(
-                self.reps, self.n_workers)
-        return self.first[shape]
+    def first_weeks(self, workers: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(reps, len(workers)): first week from which each worker has ``weights`` of room for good
+        (``weeks``: never within the horizon)."""
+        row = np.arange(self.reps)[:, None] * self.n_workers + workers[None, :]
+        found = np.searchsorted(self.flat, weights[None, :] + self.base[:, workers], side="left")
+        return found - row * self.weeks
 
     def claim(self, reps: np.ndarray, workers: np.ndarray, start: np.ndarray, stops: list[np.ndarray],
               weights: list[np.ndarray]) -> None:
@@ -182,10 +172,8 @@ class _Rooms:
             held = (week >= start[:, None]) & (week < stop[:, None])
             rows -= held * weight[:, None].astype(rows.dtype)
         self.room[reps, workers] = rows
-        sure = _suffix_min(rows)
-        self.sure[reps, workers] = sure
-        for shape, first in self.first.items():
-            first[reps, workers] = self._first_weeks(sure, self.weight(shape)[workers])
+        at = ((reps * self.n_workers + workers) * self.weeks)[:, None] + week
+        self.flat[at] = _suffix_min(rows).astype(np.int64) + self.base[reps, workers][:, None]
 
 
 def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], queue: list[int],
@@ -220,9 +208,9 @@ def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: 
         if len(unit.eligible) == 0:
             continue
         eligible = unit.eligible.astype(np.int64)
-        first = rooms.first_for((unit.high, unit.low))[:, eligible]       # (reps, eligible)
+        first = rooms.first_weeks(eligible, unit.high * rooms.hw[eligible] + unit.low * rooms.lw[eligible])
         pick = first.argmin(axis=1)
-        week = first[all_reps, pick]
+        week = np.maximum(first[all_reps, pick], 1)  # not placed tonight: next week at the soonest
         ok = week < horizon_weeks
         if not ok.any():
             continue
