@@ -55,12 +55,13 @@ RUN_COLUMNS = {
     "approved_by": st.column_config.TextColumn("approved by"),
 }
 QUEUE_COLUMNS = {
-    "position": st.column_config.NumberColumn("position", format="%d", width="small",
+    "position": st.column_config.NumberColumn("position", format="%d",
                                               help="Order in which the optimizer would place this client among "
                                                    "those the same workers can serve"),
     "client_id": st.column_config.TextColumn("client"),
     "days_waiting": st.column_config.NumberColumn("days waiting", format="%d"),
-    "reason": st.column_config.TextColumn("why they wait", width="medium"),
+    "priority": st.column_config.NumberColumn("priority", format="%d"),
+    "reason": st.column_config.TextColumn("why they wait", width="large"),
     "eligible_workers": st.column_config.NumberColumn("eligible workers", format="%d",
                                                       help="Workers who could serve the client at all"),
     "expected_placement": st.column_config.DateColumn("expected placement (median)"),

@@ -16,9 +16,10 @@ SORTS = {
     "days waiting (longest first)": (["days_waiting", "position"], [False, True]),
     "expected placement (soonest first)": (["expected_placement", "position"], [True, True]),
 }
-QUEUE_ORDER = ["position", "client_id", "priority", "days_waiting", "reason", "eligible_workers",
-               "expected_placement", "expected_placement_early", "expected_placement_late", "next_review",
-               "language", "languages", "area", "referral_date"]
+# The dates a family asks about first, then why they wait (the widest column) and the rest.
+QUEUE_ORDER = ["position", "client_id", "priority", "days_waiting", "expected_placement", "expected_placement_early",
+               "expected_placement_late", "next_review", "reason", "eligible_workers", "language", "languages",
+               "area", "need_level", "referral_date"]
 
 
 def _tags(value: object) -> list[str]:
@@ -73,7 +74,8 @@ def expected_range(queue: pd.DataFrame) -> pd.DataFrame:
             early, late = row["expected_placement_early"], row["expected_placement_late"]
             if pd.isna(early) or pd.isna(late):
                 return "not expected" if pd.isna(row.get("expected_placement")) else ""
-            return f"{pd.Timestamp(early).date().isoformat()} to {pd.Timestamp(late).date().isoformat()}"
+            early, late = pd.Timestamp(early), pd.Timestamp(late)
+            return f"{early:%d %b}{'' if early.year == late.year else f' {early:%Y}'} to {late:%d %b %Y}"
 
         out.insert(out.columns.get_loc("expected_placement") + 1 if "expected_placement" in out.columns
                    else len(out.columns), "expected_range", out.apply(span, axis=1) if len(out) else "")
