@@ -96,7 +96,11 @@ class OpeningModel:
         csr = matrix.tocsr()
         owner = _row_owner(csr, c.worker)
         gated = np.nonzero((owner >= 0) & (optional[np.maximum(owner, 0)] >= 0) & (rhs >= 0))[0]
-        gate = sp.csc_matrix((-rhs[gated], (gated, optional[owner[gated]])), shape=(len(rhs), self.n_y))
+        # the gate's coefficient is the row's right-hand side, or the most its columns can reach if smaller
+        # (an intake row's NO_LIMIT would be a big-M of 10^6: weak, and numerically poor)
+        reach = csr.multiply(csr > 0) @ upper
+        gate = sp.csc_matrix((-np.minimum(rhs[gated], reach[gated]), (gated, optional[owner[gated]])),
+                             shape=(len(rhs), self.n_y))
         rhs = rhs.copy()
         rhs[gated] = 0.0
         rows = [sp.hstack([matrix, gate], format="csc")]
@@ -109,7 +113,9 @@ class OpeningModel:
                                   shape=(len(same), self.n_x + self.n_y))
             rows.append(order)
             rhs_parts.append(np.zeros(len(same)))
-        budget_row = sp.csc_matrix((openings.cost.astype(float), (np.zeros(self.n_y, dtype=np.int64),
+        # costs in units of the largest one, so the budget row's coefficients are near 1 (dollars would be 10^5)
+        self.cost_scale = float(openings.cost.max()) if self.n_y and openings.cost.max() > 0 else 1.0
+        budget_row = sp.csc_matrix((openings.cost / self.cost_scale, (np.zeros(self.n_y, dtype=np.int64),
                                                                     self.n_x + np.arange(self.n_y))),
                                    shape=(1, self.n_x + self.n_y))
         rows.append(budget_row)
@@ -135,7 +141,7 @@ class OpeningModel:
 
     def feasible(self, start: np.ndarray, budget: float) -> bool:
         rhs = self.rhs.copy()
-        rhs[self.budget_row] = budget
+        rhs[self.budget_row] = budget / self.cost_scale
         return rows_hold(self.matrix, rhs, self.upper, np.rint(start))
 
     def solve(self, budget: float, *, start: np.ndarray | None = None, fixed_open: np.ndarray | None = None,
@@ -153,7 +159,7 @@ class OpeningModel:
             upper[self.n_x:][fixed] = fixed_open[fixed]
             lower[self.n_x:][fixed] = fixed_open[fixed]
         rhs = self.rhs.copy()
-        rhs[self.budget_row] = budget
+        rhs[self.budget_row] = budget / self.cost_scale
         if start is not None and not (rows_hold(self.matrix, rhs, upper, np.rint(start))
                                       and np.all(np.rint(start) >= lower - 1e-9)):
             start = None
@@ -181,8 +187,9 @@ class OpeningModel:
             x = _run(highs, cost, best)
             info = highs.getInfo()
             stage_status = highs.modelStatusToString(highs.getModelStatus())
-            if x is not None and not (rows_hold(self.matrix, rhs, upper, x) and np.all(x >= lower - 1e-9)):
-                x = None
+            if x is not None and not (rows_hold(self.matrix, rhs, upper, x) and np.all(x >= lower - 1e-9)
+                                      and self.openings.cost[x[self.n_x:] > 0.5].sum() <= budget + 1e-6):
+                x = None  # the budget is checked in dollars: the scaled row's tolerance is 1e-7 of the top cost
             if x is not None and (best is None or cost @ x <= cost @ best + 1e-9):
                 best = x
             if name == "placements":
@@ -216,7 +223,7 @@ class OpeningModel:
         if stage == "priority_and_wait":
             return np.concatenate([-self.gain, zeros_y])
         if stage == "cost":
-            return np.concatenate([np.zeros(self.n_x), self.openings.cost.astype(float)])
+            return np.concatenate([np.zeros(self.n_x), self.openings.cost / self.cost_scale])
         raise ValueError(f"unknown stage {stage!r}")
 
 

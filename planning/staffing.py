@@ -33,7 +33,7 @@ from caseload.languages import primary
 from optimizer.caseloads import Caseloads
 from optimizer.classes import Classes, build_classes, tier_weights
 from optimizer.decode import decode_columns, plan_columns
-from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
+from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, haversine_km, worker_capacity
 from optimizer.explain import reason_group
 from optimizer.greedy import greedy_fill
 from optimizer.opening import STAGE_SHARE, OpenedPlan, OpeningModel, Openings
@@ -51,8 +51,9 @@ BOTTLENECK_METHOD = (
     "exact re-solve: tonight's placement model (the nightly rules and capacity, existing clients kept) with one "
     "more 1.0-FTE worker of the group's profile (its language, French if the group needs it, its area; placed at "
     "the group's clients' mean location when they have no area) forced open, by HiGHS branch and cut from "
-    "tonight's plan; one_more_fte_places is the added placements (any group's clients may benefit); 'proven' says "
-    "whether both solves reached their optimum"
+    "tonight's plan; one_more_fte_places is the added placements the plans found show (any group's clients may "
+    "benefit), at_most the most the re-solve's proven bound allows; 'proven' says whether both solves reached their "
+    "optimum (then the two agree)"
 )
 
 
@@ -113,16 +114,27 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "candidate"
 
 
-def _profile_worker(worker_id: str, key: tuple[str, bool, str | None], clients: list, fte: float) -> Worker:
-    """A worker serving a group's profile: its language, French if needed, its area (or, when the group has
-    no area, placed at the mean location of its clients with no travel limit)."""
+def _nearest_office(clients: list, offices: list[Worker]) -> tuple[float | None, float | None]:
+    """The office (an existing worker's location) nearest the clients' mean location; (None, None) when either
+    side has no location. A real office, never a point computed from homes: a hire's location is written to
+    workers_with_hires.csv, and the mean of one client's location is their home."""
+    located = [c for c in clients if c.has_location]
+    sites = sorted({(w.latitude, w.longitude) for w in offices if w.has_location})
+    if not located or not sites:
+        return None, None
+    lat = sum(c.latitude for c in located) / len(located)
+    lon = sum(c.longitude for c in located) / len(located)
+    at = np.array(sites)
+    near = int(np.argmin(haversine_km(np.full(len(at), lat), np.full(len(at), lon), at[:, 0], at[:, 1])))
+    return sites[near]
+
+
+def _profile_worker(worker_id: str, key: tuple[str, bool, str | None], clients: list, fte: float,
+                    offices: list[Worker]) -> Worker:
+    """A worker serving a group's profile: its language, French if needed, its area; when the group has no
+    area, at the existing office nearest its clients (no travel limit: location only shortens travel)."""
     lang, french, area = key
-    lat = lon = None
-    if area is None:
-        located = [c for c in clients if c.has_location]
-        if located:
-            lat = round(sum(c.latitude for c in located) / len(located), 5)
-            lon = round(sum(c.longitude for c in located) / len(located), 5)
+    lat, lon = _nearest_office(clients, offices) if area is None else (None, None)
     return Worker(worker_id=worker_id, fte=fte, languages=(lang,) if lang else ("en",), french=french,
                   latitude=lat, longitude=lon, areas=frozenset({area}) if area else frozenset())
 
@@ -150,7 +162,7 @@ def derive_candidates(agency: Agency, fte: float = 1.0) -> list[Candidate]:
         while cid in seen:
             cid, n = f"{base}-{n}", n + 1
         seen.add(cid)
-        w = _profile_worker(cid, key, groups[key], fte)
+        w = _profile_worker(cid, key, groups[key], fte, agency.workers)
         out.append(Candidate(candidate_id=cid, fte=fte, languages=w.languages, french=w.french, latitude=w.latitude,
                              longitude=w.longitude, areas=w.areas))
     return out
@@ -419,7 +431,8 @@ def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = N
     say = progress or (lambda _message: None)
     limit = agency.policy.time_limit_s if time_limit_s is None else time_limit_s
     began = time.monotonic()
-    columns = ["language", "french", "area", "waiting", "reasons", "one_more_fte_places", "proven", "method"]
+    columns = ["language", "french", "area", "waiting", "reasons", "one_more_fte_places", "at_most", "proven",
+               "method"]
     say("bottlenecks: tonight's plan")
     today = _build(agency, [], 0.0)
     tonight = today.model.solve(0.0, start=_greedy_start(today), time_limit_s=limit / 4, seed=seed,
@@ -433,7 +446,8 @@ def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = N
     if not groups:
         return pd.DataFrame([], columns=columns)
     keys = sorted(groups, key=lambda k: (-len(groups[k]), k[0], k[1], k[2] or ""))
-    profiles = [_profile_worker(f"PROFILE-{n + 1}", key, groups[key], fte) for n, key in enumerate(keys[:max_groups])]
+    profiles = [_profile_worker(f"PROFILE-{n + 1}", key, groups[key], fte, agency.workers)
+                for n, key in enumerate(keys[:max_groups])]
     candidates = [Candidate(candidate_id=w.worker_id, fte=w.fte, languages=w.languages, french=w.french,
                             latitude=w.latitude, longitude=w.longitude, areas=w.areas, annual_cost=0.0, max_hires=1)
                   for w in profiles]
@@ -447,6 +461,7 @@ def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = N
         members = groups[key]
         reasons = Counter(reason_of[c.client_id] for c in members)
         extra: int | None = None
+        at_most: int | None = None
         proven: bool | None = None
         if g < len(profiles) and g in position:
             say(f"bottlenecks: one more FTE for {key[0]}{' (French)' if key[1] else ''} in {key[2] or 'any area'}")
@@ -457,11 +472,13 @@ def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = N
             more = m.model.solve(1.0, start=start, fixed_open=fixed, time_limit_s=left, seed=seed,
                                  stages=("placements",))
             extra, proven = more.placed - base.placed, bool(more.proven and base.proven)
+            if more.bound is not None:
+                at_most = max(extra, more.bound - base.placed)
         elif g < len(profiles):
-            extra, proven = 0, True  # one such worker could take none of the waiting clients
+            extra, at_most, proven = 0, 0, True  # one such worker could take none of the waiting clients
         rows.append({"language": key[0], "french": key[1], "area": key[2] or "", "waiting": len(members),
                      "reasons": "; ".join(f"{r}: {n}" for r, n in reasons.most_common()),
-                     "one_more_fte_places": extra, "proven": proven,
+                     "one_more_fte_places": extra, "at_most": at_most, "proven": proven,
                      "method": BOTTLENECK_METHOD if extra is not None else
                      f"not computed (only the {max_groups} largest groups are re-solved)"})
     return pd.DataFrame(rows, columns=columns)
