@@ -197,6 +197,9 @@ class Agency:
     policy: Policy = field(default_factory=Policy)
     as_of: date = field(default_factory=date.today)
     overrides: list[Override] = field(default_factory=list)
+    # Optional moves already made in the policy's moves_window_days before this run (counted from the store's
+    # history; 0 for files without a store): tonight's move budget is what the window has left.
+    moves_used: int = 0
 
     @property
     def live_overrides(self) -> list[Override]:

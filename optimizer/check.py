@@ -135,7 +135,7 @@ def violations(agency: Agency, plan: Plan) -> list[str]:
     out.extend(_family_rules(agency, decided, plan_of, forced))
     out.extend(_capacity_rules(agency, workers, final, arrivals))
     n_active = sum(c.status == Status.ACTIVE for c in agency.clients)
-    budget = math.floor(agency.policy.max_moves_share * n_active + 1e-9)
+    budget = max(0, math.floor(agency.policy.max_moves_share * n_active + 1e-9) - agency.moves_used)
     if optional_moves > budget:
         out.append(f"max_moves_share: {optional_moves} optional moves, at most {budget} allowed")
     return out

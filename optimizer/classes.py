@@ -125,9 +125,10 @@ class Classes:
 
 
 def move_budget_of(agency: Agency) -> int:
-    """floor(max_moves_share x active clients): optional moves allowed tonight."""
+    """floor(max_moves_share x active clients), less the optional moves the store's history already made in
+    the policy's moves_window_days (``agency.moves_used``): optional moves allowed tonight."""
     active = sum(c.status == Status.ACTIVE for c in agency.clients)
-    return int(math.floor(agency.policy.max_moves_share * active + 1e-9))
+    return max(0, int(math.floor(agency.policy.max_moves_share * active + 1e-9)) - agency.moves_used)
 
 
 def tier_weights(units: list[Unit]) -> dict[int, int]:

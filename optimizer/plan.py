@@ -142,6 +142,9 @@ def make_plan(agency: Agency, state: Caseloads, extra: dict[str, Any], gains: di
         "kept": sum(a.decision == Decision.KEPT for a in assignments),
         "moved": sum(a.decision == Decision.MOVED for a in assignments),
         "forced_moves": int(sum(el.forced)),
+        "optional_moves": sum(a.decision == Decision.MOVED and not el.forced[el.client_index[a.client_id]]
+                              for a in assignments),
+        "moves_used_before": agency.moves_used,
         "new": placed,
         "placement_bound": bound,
         "placement_gap": (None if bound is None else round((bound - placements) / bound, 6) if bound else 0.0),

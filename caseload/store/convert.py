@@ -32,7 +32,7 @@ def client_row(client: Client) -> ClientRow:
         status=client.status.value, worker_id=client.worker_id, referral_date=client.referral_date,
         intake_date=client.intake_date, priority=client.priority, needs=_join(client.needs),
         worker_gender_preference=client.worker_gender_preference,
-        excluded_workers=_join(client.excluded_workers),
+        excluded_workers=_join(client.excluded_workers), last_review_date=client.last_review_date,
     )
 
 
@@ -43,7 +43,7 @@ def client_from_row(row: ClientRow) -> Client:
         area=row.area, family_id=row.family_id, status=Status(row.status), worker_id=row.worker_id,
         referral_date=row.referral_date, intake_date=row.intake_date, priority=row.priority or 0,
         needs=frozenset(_split(row.needs)), worker_gender_preference=row.worker_gender_preference,
-        excluded_workers=frozenset(_split(row.excluded_workers)),
+        excluded_workers=frozenset(_split(row.excluded_workers)), last_review_date=row.last_review_date,
     )
 
 
@@ -71,8 +71,16 @@ def policy_row(policy: Policy) -> PolicyRow:
     return PolicyRow(
         id=1, high_need_ratio=policy.high_need_ratio, low_need_ratio=policy.low_need_ratio,
         max_moves_share=policy.max_moves_share, keep_on_leave=policy.keep_on_leave, travel=policy.travel,
-        time_limit_s=policy.time_limit_s,
+        time_limit_s=policy.time_limit_s, stage_gap=policy.stage_gap, moves_window_days=policy.moves_window_days,
+        waitlist_review_weeks=policy.waitlist_review_weeks, reassessment_every_months=policy.reassessment_every_months,
+        expected_duration_high_months=policy.expected_duration_high_months,
+        expected_duration_low_months=policy.expected_duration_low_months, cost_per_fte=policy.cost_per_fte,
     )
+
+
+# Policy keys added by revision 0002: a store written before it has them empty, so the defaults apply.
+_LATER_POLICY_KEYS = ("stage_gap", "moves_window_days", "waitlist_review_weeks", "reassessment_every_months",
+                      "expected_duration_high_months", "expected_duration_low_months", "cost_per_fte")
 
 
 def policy_from_row(row: PolicyRow | None) -> Policy:
@@ -82,6 +90,7 @@ def policy_from_row(row: PolicyRow | None) -> Policy:
         high_need_ratio=row.high_need_ratio, low_need_ratio=row.low_need_ratio,
         max_moves_share=row.max_moves_share, keep_on_leave=bool(row.keep_on_leave), travel=row.travel,
         time_limit_s=row.time_limit_s,
+        **{key: getattr(row, key) for key in _LATER_POLICY_KEYS if getattr(row, key) is not None},
     )
 
 

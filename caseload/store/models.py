@@ -67,6 +67,7 @@ class ClientRow(Base):
     needs: Mapped[str] = mapped_column(Text, default="")
     worker_gender_preference: Mapped[str | None] = mapped_column(CODE)
     excluded_workers: Mapped[str] = mapped_column(Text, default="")
+    last_review_date: Mapped[date | None] = mapped_column(Date)
 
 
 class WorkerRow(Base):
@@ -102,6 +103,14 @@ class PolicyRow(Base):
     keep_on_leave: Mapped[bool] = mapped_column(Boolean)
     travel: Mapped[str] = mapped_column(CODE)
     time_limit_s: Mapped[float] = mapped_column(Float)
+    # Added with revision 0002; empty in a store written before it (the policy's defaults then apply).
+    stage_gap: Mapped[float | None] = mapped_column(Float)
+    moves_window_days: Mapped[int | None] = mapped_column(Integer)
+    waitlist_review_weeks: Mapped[int | None] = mapped_column(Integer)
+    reassessment_every_months: Mapped[int | None] = mapped_column(Integer)
+    expected_duration_high_months: Mapped[float | None] = mapped_column(Float)
+    expected_duration_low_months: Mapped[float | None] = mapped_column(Float)
+    cost_per_fte: Mapped[float | None] = mapped_column(Float)
 
 
 class RunRow(Base):
@@ -124,6 +133,13 @@ class RunRow(Base):
     kept: Mapped[int] = mapped_column(Integer)
     waiting: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)  # the optimizer's summary as JSON
+    # Approve before commit (revision 0002): `proposed` runs changed no client; `approved` ones did when a
+    # coordinator approved them; `committed` ones when they ran (runs before 0002 have no status: committed).
+    status: Mapped[str | None] = mapped_column(CODE, index=True)
+    user: Mapped[str | None] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    optional_moves: Mapped[int | None] = mapped_column(Integer)  # moves that count against max_moves_share
 
 
 class RunAssignmentRow(Base):
@@ -158,6 +174,39 @@ class RunWorkerRow(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     worker_id: Mapped[str] = mapped_column(ID, primary_key=True)
     data: Mapped[str] = mapped_column(Text)  # the workers.csv row as JSON
+
+
+class OverrideRow(Base):
+    """A coordinator's override (data contract, overrides): a hard rule for every run until removed or lapsed.
+
+    A removed override stays as a row (removed_at set) so that the audit trail can always name it."""
+
+    __tablename__ = "overrides"
+
+    override_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ID, index=True)
+    action: Mapped[str] = mapped_column(CODE)
+    worker_id: Mapped[str | None] = mapped_column(ID)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str | None] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[date | None] = mapped_column(Date)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditRow(Base):
+    """One entry of the audit trail: who changed what, when and why (overrides, priorities, approvals)."""
+
+    __tablename__ = "audit"
+
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(CODE)
+    client_id: Mapped[str | None] = mapped_column(ID)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 Index("ix_run_assignments_client", RunAssignmentRow.client_id)
