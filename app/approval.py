@@ -12,6 +12,7 @@ import streamlit as st
 from app import state, store_runs, views
 
 APPROVED_NOTE = "approval_note"
+APPROVAL_ERROR = "approval_error"
 
 
 def signed_in_user() -> str:
@@ -24,37 +25,46 @@ def may_approve() -> bool:
     return user is None or getattr(user.role, "value", user.role) == "coordinator"
 
 
-def proposal_panel(run_id: int, url: str, plan_key: str) -> None:
-    """The run's status, and Approve while it is a proposal; after approval the store is read again so the
-    page shows the clients' new current workers."""
+def _approve(run_id: int, url: str, plan_key: str) -> None:
+    """The Approve button's callback: it runs before the page does, so a click whose button the next run no
+    longer draws (another coordinator approved meanwhile) still gets the store's answer."""
     from caseload.store.database import StoreError
 
-    note = st.session_state.pop(APPROVED_NOTE, None)
+    try:
+        store_runs.approve(url, run_id, user=signed_in_user())
+    except StoreError as exc:
+        st.session_state[APPROVAL_ERROR] = f"Run {run_id} was not approved: {exc}"
+        return
+    reloaded = state.load_store(url)  # the page shows the clients' new current workers
+    st.session_state[state.STORED] = reloaded
+    if plan_key:
+        st.session_state.setdefault("plans", {})[reloaded.key] = plan_key
+    st.session_state[APPROVED_NOTE] = (f"Run {run_id} approved by {signed_in_user()}: its placements and moves "
+                                       "are now the clients' current workers in the store.")
+
+
+def proposal_panel(run_id: int, url: str, plan_key: str) -> None:
+    """The run's status, and Approve while it is a proposal (only a coordinator may press it)."""
+    from caseload.store.database import StoreError
+
+    note, error = st.session_state.pop(APPROVED_NOTE, None), st.session_state.pop(APPROVAL_ERROR, None)
     if note:
         st.success(note)
+    if error:
+        st.error(error)
     try:
         status = store_runs.status_of(url, run_id)
     except StoreError as exc:
         st.error(f"Could not read run {run_id} from the store: {exc}")
         return
     if status != store_runs.PROPOSED:
-        if not note:
+        if not note and not error:
             st.success(f"Run {run_id} is {status}: it is in the history (History page).")
         return
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.info(f"Run {run_id} is recorded in the history as a **proposal**: no client's worker changes until a "
               "coordinator approves it.")
     allowed = may_approve()
-    if right.button("Approve", type="primary", icon=":material/task_alt:", key=f"approve_{run_id}",
-                    disabled=not allowed, help=None if allowed else "Only a coordinator approves a run."):
-        try:
-            store_runs.approve(url, run_id, user=signed_in_user())
-        except StoreError as exc:
-            st.error(f"Run {run_id} was not approved: {exc}")
-            return
-        reloaded = state.load_store(url)
-        st.session_state[state.STORED] = reloaded
-        st.session_state.setdefault("plans", {})[reloaded.key] = plan_key
-        st.session_state[APPROVED_NOTE] = (f"Run {run_id} approved by {signed_in_user()}: its placements and "
-                                           "moves are now the clients' current workers in the store.")
-        st.rerun()
+    right.button("Approve", type="primary", icon=":material/task_alt:", key=f"approve_{run_id}",
+                 disabled=not allowed, help=None if allowed else "Only a coordinator approves a run.",
+                 on_click=_approve, args=(run_id, url, plan_key))

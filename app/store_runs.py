@@ -202,3 +202,12 @@ def override_label(table: pd.DataFrame, override_id: Any) -> str:
     r = row.iloc[0]
     worker = f" {r['worker_id']}" if "worker_id" in r and isinstance(r["worker_id"], str) and r["worker_id"] else ""
     return f"{override_id}: {r.get('action', '')} {r.get('client_id', '')}{worker}"
+
+
+def override_check() -> Callable[[Any], list] | None:
+    """The optimizer's check that overrides can hold together (capacity, rules), when it is installed."""
+    try:
+        from optimizer.overrides import check_overrides
+    except ImportError:
+        return None
+    return check_overrides

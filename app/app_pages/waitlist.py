@@ -130,21 +130,18 @@ with overrides_tab:
                                help="In your words; shown in the plan's explanation and in the audit trail.")
         until = st.date_input("Until (optional)", value=None, min_value=date.today(), key="override_until")
         if st.form_submit_button("Add override", type="primary"):
-            if not client or not reason.strip():
-                st.error("Choose a client and give a reason: every override says why.")
+            # Every field goes through the store's one validator (a reason is required; a pin must hold).
+            override = Override(client_id=client or "", action=OverrideAction(action), reason=reason,
+                                worker_id=worker if action in ("pin", "forbid") else None, set_by=user, until=until)
+            try:
+                with store_runs.engine_for(url) as engine:
+                    stored.add_override(engine, override, user=user, check=store_runs.override_check())
+            except ValidationFailed as failure:
+                views.error_table(failure.errors, "the override")
+            except StoreError as exc:
+                st.error(f"The override was not saved: {exc}")
             else:
-                override = Override(client_id=client, action=OverrideAction(action), reason=reason.strip(),
-                                    worker_id=worker if action in ("pin", "forbid") else None, set_by=user,
-                                    until=until)
-                try:
-                    with store_runs.engine_for(url) as engine:
-                        stored.add_override(engine, override, user=user)
-                except ValidationFailed as failure:
-                    views.error_table(failure.errors, "the override")
-                except StoreError as exc:
-                    st.error(f"The override was not saved: {exc}")
-                else:
-                    done(f"Override saved: {action} {client}. It applies from the next run.")
+                done(f"Override saved: {action} {client}. It applies from the next run.")
 
     with priority.form("set_priority", clear_on_submit=True):
         st.markdown("**Change a priority**")
@@ -153,18 +150,15 @@ with overrides_tab:
                                 help="Larger is more urgent; urgent clients are placed first.")
         reason = st.text_input("Reason (required)", key="priority_reason")
         if st.form_submit_button("Set priority"):
-            if not client or not reason.strip():
-                st.error("Choose a client and give a reason: every priority change says why.")
+            try:
+                with store_runs.engine_for(url) as engine:
+                    stored.set_priority(engine, client or "", int(value), user=user, reason=reason)
+            except ValidationFailed as failure:
+                views.error_table(failure.errors, "the priority change")
+            except StoreError as exc:
+                st.error(f"The priority was not saved: {exc}")
             else:
-                try:
-                    with store_runs.engine_for(url) as engine:
-                        stored.set_priority(engine, client, int(value), user=user, reason=reason.strip())
-                except ValidationFailed as failure:
-                    views.error_table(failure.errors, "the priority")
-                except StoreError as exc:
-                    st.error(f"The priority was not saved: {exc}")
-                else:
-                    done(f"Priority of {client} set to {int(value)}. It applies from the next run.")
+                done(f"Priority of {client} set to {int(value)}. It applies from the next run.")
 
     with remove.form("remove_override", clear_on_submit=True):
         st.markdown("**Remove an override**")
@@ -173,12 +167,14 @@ with overrides_tab:
                               format_func=lambda i: store_runs.override_label(table, i))
         reason = st.text_input("Reason (required)", key="remove_reason")
         if st.form_submit_button("Remove override"):
-            if chosen is None or not reason.strip():
-                st.error("Choose an override and give a reason.")
+            if chosen is None:
+                st.error("Choose the override to remove.")
             else:
                 try:
                     with store_runs.engine_for(url) as engine:
-                        stored.remove_override(engine, chosen, user=user, reason=reason.strip())
+                        stored.remove_override(engine, int(chosen), user=user, reason=reason)
+                except ValidationFailed as failure:
+                    views.error_table(failure.errors, "the removal")
                 except StoreError as exc:
                     st.error(f"The override was not removed: {exc}")
                 else:
