@@ -85,13 +85,13 @@ def reviews(agency: Agency, *, due_within_days: int = 14, graduation_within_days
 
 
 def reviews_per_worker(table: pd.DataFrame) -> pd.DataFrame:
-    """Counts per worker and kind (the CLI's summary): how many reviews each worker has, overdue or not."""
+    """Counts per worker and kind (the CLI's summary); `overdue`: reassessments and check-ins past due."""
     if table.empty:
-        return pd.DataFrame(columns=["worker_id", REASSESSMENT, "overdue", CHECK_IN, GRADUATION])
+        return pd.DataFrame(columns=["worker_id", REASSESSMENT, CHECK_IN, "overdue", GRADUATION])
     counts = table.pivot_table(index="worker_id", columns="kind", values="client_id", aggfunc="count", fill_value=0)
     for kind in (REASSESSMENT, CHECK_IN, GRADUATION):
         if kind not in counts.columns:
             counts[kind] = 0
     overdue = table[(table["kind"] != GRADUATION) & (table["days_overdue"] > 0)].groupby("worker_id").size()
     counts["overdue"] = overdue.reindex(counts.index, fill_value=0)
-    return counts[[REASSESSMENT, "overdue", CHECK_IN, GRADUATION]].reset_index()
+    return counts[[REASSESSMENT, CHECK_IN, "overdue", GRADUATION]].reset_index()
