@@ -91,13 +91,14 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def filter_queue(queue: pd.DataFrame, *, sort: str = "position", language: str | None = None,
                  area: str | None = None, reason: str | None = None) -> pd.DataFrame:
-    """The CLI's filters: a language the client speaks (any of theirs, by primary subtag), an area (case-
-    insensitive), a reason containing the text; sorted by queue position or longest waiting first."""
-    from caseload.languages import primary
+    """The CLI's filters: a language the client speaks (any of theirs, by primary subtag; a code or an English
+    name), an area (case-insensitive), a reason containing the text; sorted by queue position or longest
+    waiting first. An unknown language raises `caseload.languages.UnknownLanguage`."""
+    from caseload.languages import normalise_language, primary
 
     keep = queue.index == queue.index
     if language:
-        wanted = primary(language.strip())
+        wanted = primary(normalise_language(language))
         keep &= queue["languages"].map(lambda v: wanted in {primary(t) for t in str(v).split(";") if t}).to_numpy()
     if area:
         keep &= (queue["area"].str.casefold() == area.strip().casefold()).to_numpy()
@@ -175,6 +176,13 @@ def register(app: typer.Typer) -> None:
             raise _fail(f"--sort {sort!r}: must be one of {', '.join(SORTS)}")
         if out is None:
             raise _fail("waitlist needs --out OUT_DIR (for waitlist.csv)")
+        if language is not None:
+            from caseload.languages import UnknownLanguage, normalise_language
+
+            try:
+                normalise_language(language)
+            except UnknownLanguage as exc:
+                raise _fail(f"--language {language!r}: {exc}") from None
         agency = _agency("waitlist", data_dir, policy, db, _parse_as_of(as_of))
         plan, note = (None, "solving tonight's plan") if db is None or solve else _stored_plan(db)
         from planning.waitlist import waitlist as build
