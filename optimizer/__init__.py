@@ -2,7 +2,10 @@
 
 Public API:
 
-- `assign(agency, *, time_limit_s=None, seed=0, num_workers=2, progress=None) -> Plan`: the CP-SAT model;
+- `assign(agency, *, time_limit_s=None, seed=0, num_workers=2, progress=None, on_placements=None) -> Plan`:
+  the CP-SAT model; the time limit is a ceiling (each phase stops when more time buys nothing, and the
+  summary's ``stages`` say why), and ``on_placements(plan)`` gets a provisional plan once placements are
+  final (see `optimizer.solve`);
 - `greedy_assign(agency) -> Plan`: first eligible worker with room, in referral order (the baseline);
 - `compute_eligibility(agency) -> Eligibility` and `worker_capacity(agency)`: the per-pair rules and the
   integer capacity figures, shared with the benchmarks' independent reference;

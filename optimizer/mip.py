@@ -20,7 +20,8 @@ and the wall-clock limit a safety net (as CP-SAT's deterministic time is, in `op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -55,6 +56,8 @@ class BranchAndCut:
     status: str
     nodes: int
     columns: int
+    improvements: list[tuple[float, int]] = field(default_factory=list)  # (time.monotonic(), placements) at
+                                                                        # each better plan HiGHS found
 
     @property
     def proven(self) -> bool:
@@ -81,16 +84,22 @@ def branch_and_cut(cl: Classes, cap: WorkerCapacity, selected: np.ndarray | None
     _add_rows(highs, rhs)
     _add_columns(highs, matrix, placement_cost(c), upper, cols)
     whole = start is not None and not np.any(np.delete(start, cols))
+    improvements: list[tuple[float, int]] = []
+
+    def improved(event) -> None:  # HiGHS' objective is minus the placements (`placement_cost`)
+        improvements.append((time.monotonic(), int(round(-event.data_out.objective_function_value))))
+
+    highs.cbMipImprovingSolution.subscribe(improved)
     x = solve_integer(highs, len(cols), start[cols] if whole else None)
     info = highs.getInfo()
     status = highs.modelStatusToString(highs.getModelStatus())
     bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     nodes = int(info.mip_node_count)
     if x is None or not rows_hold(matrix[:, cols], rhs, upper[cols], x):  # none, or a rounded plan breaking a row
-        return BranchAndCut(None, bound, complete, status, nodes, len(cols))
+        return BranchAndCut(None, bound, complete, status, nodes, len(cols), improvements)
     values = np.zeros(n, dtype=np.int64)
     values[cols] = x
-    return BranchAndCut(values, bound, complete, status, nodes, len(cols))
+    return BranchAndCut(values, bound, complete, status, nodes, len(cols), improvements)
 
 
 def solve_integer(highs: highspy.Highs, n_cols: int, start: np.ndarray | None) -> np.ndarray | None:

@@ -47,6 +47,7 @@ class RoundsLog:
     columns: list[int] = field(default_factory=list)
     placed: list[int] = field(default_factory=list)
     ended: list[float] = field(default_factory=list)  # time.monotonic() at each round's end
+    trace: list[tuple[float, int]] = field(default_factory=list)  # (time.monotonic(), placed) as rounds improved
     stop: str = ""  # why the last rounds stopped: optimal (the proven ceiling reached), stalled, budget
 
     def as_dict(self) -> dict:
@@ -113,6 +114,8 @@ def search(cl: Classes, cap: WorkerCapacity, guide: Relaxation, plan: np.ndarray
                               seed=seed + r)
         log.rounds += 1
         log.columns.append(len(selected))
+        before = placements(cl, best)
+        log.trace += [(at, placed) for at, placed in last.improvements if placed > before]
         if last.values is not None and last.placements(cl) > placements(cl, best):
             best = last.values
             log.improved += 1

@@ -192,6 +192,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
             say("placements by branch and cut")
             began = time.monotonic()
             state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+            for at, placed in mip.improvements:
+                phases.point(placed, at)
             phases.add("branch_and_cut", began, _highs_stop(mip.status), state.placed_count(), status=mip.status,
                        bound=mip.bound)
             if not mip.proven:
@@ -232,8 +234,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     weights = tier_weights(units)
     gains = {u: unit.size * weights[unit.tier] + unit.days for u, unit in enumerate(units)}
     provisional: Caseloads | None = None
+    say("placements final; polishing travel and even loads")
     if on_placements is not None:
-        say("placements final; polishing travel and even loads")
         provisional = _copy(state, el, cap, units)
         make_room(provisional, order, cl.move_budget, allowed)
         fill(provisional, order)
@@ -353,10 +355,11 @@ def _restricted(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Cla
     if guide is not lp:
         phases.add("lp_converged", began, guide.stop, None, bound=guide.objective)
     ceiling = min(ceiling, _ceiling(guide, ceiling))
-    first = len(log.ended)
+    first, first_trace = len(log.ended), len(log.trace)
     values, last = restricted_search(cl, cap, guide, columns, seconds=seconds - (time.monotonic() - began),
                                      seed=seed, log=log, ceiling=ceiling)
-    for at, placed in zip(log.ended[first:], log.placed[first:], strict=True):
+    points = log.trace[first_trace:] + list(zip(log.ended[first:], log.placed[first:], strict=True))
+    for at, placed in sorted(points):  # HiGHS' better plans within each round, and each round's end
         phases.point(placed, at)
     state = _decoded(el, cap, units, cl, plan, values)
     phases.add("restricted_rounds", began, log.stop, state.placed_count(),
