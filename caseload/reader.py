@@ -12,11 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from caseload.domain import Agency, Candidate, Client, NeedLevel, Policy, Status, Worker
+from caseload.domain import Agency, Candidate, Client, NeedLevel, Override, OverrideAction, Policy, Status, Worker
 from caseload.languages import UnknownLanguage, normalise_language
 from caseload.policy import read_policy
 from caseload.tables import Table, read_table
-from caseload.validation import InputError, ValidationFailed, looks_like_formula, shown_value
+from caseload.validation import HIDDEN, InputError, ValidationFailed, looks_like_formula, shown_value
 
 T = TypeVar("T")
 
@@ -43,6 +43,9 @@ CANDIDATE_COLUMNS = (
 )
 CANDIDATE_REQUIRED = ("candidate_id", "fte", "languages")
 MAX_ANNUAL_COST = 10_000_000.0
+OVERRIDE_COLUMNS = ("client_id", "action", "worker_id", "reason", "set_by", "until")
+OVERRIDE_REQUIRED = ("client_id", "action", "reason")
+MAX_REASON_CHARS = 500
 
 
 class _Cells:
@@ -327,6 +330,55 @@ def load_candidates(path: Path | str) -> list[Candidate]:
     return candidates
 
 
+class _OverrideCells(_Cells):
+    """An overrides row: the reason is the coordinator's words, so a report names its cell, never its text."""
+
+    def fail(self, column: str, value: str | None, rule: str) -> None:
+        super().fail(column, HIDDEN if column == "reason" and value else value, rule)
+
+
+def overrides_from_table(table: Table, errors: list[InputError], rows: list[int] | None = None) -> list[Override]:
+    """Validate every overrides row on its own (data contract, overrides); `rows` receives each returned
+    override's spreadsheet row. Checks against the clients and workers (`caseload.overrides.override_errors`)
+    and against the optimizer's rules (`optimizer.overrides.check_overrides`) come after."""
+    if _missing_columns(table, OVERRIDE_REQUIRED, errors):
+        return []
+    overrides = []
+    for row, cells in table.rows:
+        c = _OverrideCells(table.file, row, cells, errors, personal=False)
+        client_id = c.identifier("client_id")
+        action = c.choice("action", tuple(a.value for a in OverrideAction), None)
+        if action is None and not cells.get("action"):
+            c.fail("action", "", "is required: pin, forbid, hold or keep")
+        worker_id = c.text("worker_id")
+        if worker_id is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in worker_id):
+            c.fail("worker_id", worker_id.encode("unicode_escape").decode("ascii"),
+                   "must not contain line breaks, tabs or other control characters")
+        if action in (OverrideAction.PIN, OverrideAction.FORBID) and not worker_id and not c.failed("worker_id"):
+            c.fail("worker_id", "", f"is required for {action}")
+        if action in (OverrideAction.HOLD, OverrideAction.KEEP) and worker_id:
+            c.fail("worker_id", worker_id, f"must be empty for {action} (only pin and forbid name a worker)")
+        reason = c.text("reason", required=True)
+        if reason is not None and len(reason) > MAX_REASON_CHARS:
+            c.fail("reason", reason, f"is longer than {MAX_REASON_CHARS} characters")
+        override = Override(client_id=client_id or "", action=OverrideAction(action or "hold"), reason=reason or "",
+                            worker_id=worker_id, set_by=c.text("set_by"), until=c.iso_date("until"))
+        if c.ok:
+            overrides.append(override)
+            if rows is not None:
+                rows.append(row)
+    return overrides
+
+
+def _read_overrides(path: Path, errors: list[InputError]) -> Table | None:
+    """overrides.csv is optional and may list no override at all (a header only)."""
+    before = len(errors)
+    table = read_table(path, errors, sheet="overrides")
+    if table is None and len(errors) == before + 1 and "no data rows" in errors[-1].rule:
+        errors.pop()
+    return table
+
+
 def _cross_checks(clients_table: Table, workers_table: Table, errors: list[InputError]) -> None:
     """Rules that span both files: an active client's worker must be in the workers file."""
     known = {cells.get("worker_id", "") for _, cells in workers_table.rows}
@@ -339,15 +391,24 @@ def _cross_checks(clients_table: Table, workers_table: Table, errors: list[Input
 
 
 def agency_from_tables(clients_table: Table | None, workers_table: Table | None, policy: Policy | None,
-                       errors: list[InputError], as_of: date | None = None) -> Agency:
-    """Validate both tables together; raise ValidationFailed with every error, or return the Agency."""
+                       errors: list[InputError], as_of: date | None = None,
+                       overrides_table: Table | None = None) -> Agency:
+    """Validate the tables together; raise ValidationFailed with every error, or return the Agency."""
+    from caseload.overrides import override_errors
+
     clients = clients_from_table(clients_table, errors) if clients_table else []
     workers = workers_from_table(workers_table, errors) if workers_table else []
     if clients_table and workers_table and "worker_id" in workers_table.columns:
         _cross_checks(clients_table, workers_table, errors)
+    rows: list[int] = []
+    overrides = overrides_from_table(overrides_table, errors, rows) if overrides_table else []
+    agency = Agency(clients=clients, workers=workers, policy=policy or Policy(), as_of=as_of or date.today(),
+                    overrides=overrides)
+    if overrides and not errors:  # against clients and workers that all loaded (a dropped row is no "unknown")
+        errors.extend(override_errors(agency, file=overrides_table.file, rows=rows))
     if errors:
         raise ValidationFailed(errors)
-    return Agency(clients=clients, workers=workers, policy=policy or Policy(), as_of=as_of or date.today())
+    return agency
 
 
 def find_table(data_dir: Path, stem: str) -> Path | None:
@@ -380,4 +441,6 @@ def load_agency(data_dir: Path | str, policy_path: Path | str | None = None,
         errors.append(InputError(str(policy_file), None, None, None, "policy file does not exist"))
     elif policy_file.is_file():
         policy = read_policy(policy_file, errors)
-    return agency_from_tables(tables["clients"], tables["workers"], policy, errors, as_of)
+    overrides_path = find_table(data_dir, "overrides")
+    overrides = _read_overrides(overrides_path, errors) if overrides_path is not None else None
+    return agency_from_tables(tables["clients"], tables["workers"], policy, errors, as_of, overrides)

@@ -11,7 +11,9 @@ coordinates and the worker has a max_travel_km; a French-capable worker speaks F
 input caseload is over target takes no one; new clients tonight (new, moved in, re-placed) count
 against max_new_per_week together with active clients whose intake_date falls in the 7 days ending
 on as_of; forced moves (the client's worker is no longer eligible) do not count against
-max_moves_share.
+max_moves_share, whose budget is what the store's window has left (`Agency.moves_used`). The
+coordinator's overrides in force: a forbidden worker never serves the client, a pinned client is served by
+the pinned worker or no one, a held waiting client is not placed, a kept active client is not moved.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from caseload.domain import Agency, Client, Decision, NeedLevel, Status, Worker
+from caseload.domain import Agency, Client, Decision, NeedLevel, OverrideAction, Status, Worker
 from caseload.languages import primary
 from optimizer.plan import Plan
 
@@ -67,6 +69,14 @@ def broken_pair_rules(agency: Agency, c: Client, w: Worker, *, staying: bool) ->
         broken.append("excluded_workers")
     if not w.available and not (staying and agency.policy.keep_on_leave):
         broken.append("unavailable_takes_no_one_new")
+    mine = [o for o in agency.live_overrides if o.client_id == c.client_id]
+    if any(o.action == OverrideAction.FORBID and o.worker_id == w.worker_id for o in mine):
+        broken.append("forbidden_by_coordinator")
+    pins = [o.worker_id for o in mine if o.action == OverrideAction.PIN]
+    if pins and pins[0] != w.worker_id:
+        broken.append("pinned_by_coordinator")
+    if c.status == Status.WAITING and any(o.action == OverrideAction.HOLD for o in mine):
+        broken.append("held_by_coordinator")
     return broken
 
 
@@ -116,6 +126,9 @@ def violations(agency: Agency, plan: Plan) -> list[str]:
                 out.append(f"{client_id}: moved to the same worker")
             if d == Decision.WAITING and not forced(c):
                 out.append(f"{client_id}: active client left waiting though their worker is still eligible")
+            if d == Decision.MOVED and any(o.client_id == client_id and o.action == OverrideAction.KEEP
+                                           for o in agency.live_overrides):
+                out.append(f"{client_id}: moved though the coordinator keeps them with {c.worker_id}")
             if d == Decision.MOVED and not forced(c):
                 optional_moves += 1
         if (d == Decision.WAITING) != (a.worker_id is None):

@@ -249,8 +249,9 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
 
 
 def movable_items(el: Eligibility) -> list[tuple[int, ...]]:
-    """What may move tonight: each active client not forced off their worker and not in a family, and
-    each family whose members are all active with one worker and none forced (it moves whole)."""
+    """What may move tonight: each active client not forced off their worker, not kept by the coordinator
+    (override keep) and not in a family, and each family whose members are all active with one worker,
+    none forced and none kept (it moves whole)."""
     families: dict[str, list[int]] = {}
     for i, c in enumerate(el.clients):
         if c.family_id:
@@ -263,7 +264,7 @@ def movable_items(el: Eligibility) -> list[tuple[int, ...]]:
         members = families.get(c.family_id, [i]) if c.family_id else [i]
         if members[0] != i:
             continue  # the family is taken at its first member
-        if all(int(el.current[m]) == j and not el.forced[m] for m in members):
+        if all(int(el.current[m]) == j and not el.forced[m] and not el.is_kept(m) for m in members):
             items.append(tuple(members))
     return items
 

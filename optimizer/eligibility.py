@@ -22,6 +22,20 @@ order in which a waiting client's explanation narrows the workforce, see `optimi
 7. `rule_unavailable_takes_no_one_new`: a worker on leave (``available=False``) is eligible only for the
    active clients they already serve, and only when the policy keeps clients on leave.
 
+The coordinator's overrides in force on the run's date (``agency.live_overrides``, data contract
+overrides) come last, so that a pin to a worker an earlier rule excludes is reported with that rule
+(`optimizer.overrides.check_overrides` rejects it before a run):
+
+8. `rule_forbidden_by_coordinator`: a ``forbid`` override: that worker never serves the client (an active
+   client served by them now is moved off, a forced move).
+9. `rule_pinned_by_coordinator`: a ``pin`` override: only the pinned worker serves the client (a waiting
+   client is placed with them or waits; an active client with another worker is moved to them: a forced
+   move, which does not count against ``max_moves_share``).
+10. `rule_held_by_coordinator`: a ``hold`` override: a waiting client is placed with no one tonight.
+
+A ``keep`` override is no per-pair rule: its client is never moved optionally (``Eligibility.kept``; see
+`optimizer.classes.movable_items` and `optimizer.moves.movable_clients`).
+
 An active client whose current worker is no longer eligible (excluded, on leave without
 ``keep_on_leave``, an area or language change...) is *forced* to move: the model re-places them like a
 waiting client (first in line), or they wait with a reason. Forced moves do not count against
@@ -61,13 +75,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 
 import numpy as np
 
-from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
+from caseload.domain import Agency, Client, NeedLevel, Override, OverrideAction, Policy, Status, Worker
 from caseload.languages import primary
 
 EARTH_RADIUS_KM = 6371.0088
@@ -134,6 +148,10 @@ class _Table:
     worker_available: np.ndarray         # bool
     current: np.ndarray                  # int32 per client, -1 for waiting
     keep_on_leave: bool
+    forbid_rows: np.ndarray              # int32 pairs (client, worker) the coordinator forbade, sorted by client
+    forbid_cols: np.ndarray
+    pinned: np.ndarray                   # int32 per client: the worker the coordinator pinned them to, -1 none
+    held: np.ndarray                     # bool per client: a waiting client the coordinator holds back
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +227,28 @@ def rule_unavailable_takes_no_one_new(b: Block) -> np.ndarray:
     return ok
 
 
+def rule_forbidden_by_coordinator(b: Block) -> np.ndarray:
+    """A worker the coordinator forbade for the client never serves them (override ``forbid``)."""
+    t = b.table
+    ok = np.ones((b.stop - b.start, len(t.worker_available)), dtype=bool)
+    lo, hi = np.searchsorted(t.forbid_rows, [b.start, b.stop])
+    ok[t.forbid_rows[lo:hi] - b.start, t.forbid_cols[lo:hi]] = False
+    return ok
+
+
+def rule_pinned_by_coordinator(b: Block) -> np.ndarray:
+    """A client the coordinator pinned is served by the pinned worker only (override ``pin``)."""
+    pinned = b.table.pinned[b.rows, None]
+    return (pinned < 0) | (pinned == np.arange(len(b.table.worker_available))[None, :])
+
+
+def rule_held_by_coordinator(b: Block) -> np.ndarray:
+    """A waiting client the coordinator holds is placed with no one tonight (override ``hold``)."""
+    t = b.table
+    held = t.held[b.rows] & (t.current[b.rows] < 0)
+    return np.repeat(~held[:, None], len(t.worker_available), axis=1)
+
+
 RULES: tuple[tuple[str, Callable[[Block], np.ndarray]], ...] = (
     ("french_service", rule_french_service),
     ("language_shared", rule_language_shared),
@@ -217,6 +257,9 @@ RULES: tuple[tuple[str, Callable[[Block], np.ndarray]], ...] = (
     ("worker_gender_preference", rule_worker_gender_preference),
     ("excluded_workers", rule_excluded_workers),
     ("unavailable_takes_no_one_new", rule_unavailable_takes_no_one_new),
+    ("forbidden_by_coordinator", rule_forbidden_by_coordinator),
+    ("pinned_by_coordinator", rule_pinned_by_coordinator),
+    ("held_by_coordinator", rule_held_by_coordinator),
 )
 RULE_NAMES: tuple[str, ...] = tuple(name for name, _ in RULES)
 
@@ -239,6 +282,16 @@ class Eligibility:
     forced: np.ndarray
     client_index: dict[str, int]
     worker_index: dict[str, int]
+    kept: np.ndarray | None = None   # bool per client: an active client the coordinator keeps (override keep)
+    overrides: dict[int, list[Override]] = field(default_factory=dict)  # per client index, the live overrides
+
+    def is_kept(self, i: int) -> bool:
+        """Whether the coordinator keeps active client i with their worker (never moved optionally)."""
+        return self.kept is not None and bool(self.kept[i])
+
+    def override_of(self, i: int, action: OverrideAction) -> Override | None:
+        """Client i's live override of this kind (the first one), if any."""
+        return next((o for o in self.overrides.get(i, ()) if o.action == action), None)
 
     @property
     def n_clients(self) -> int:
@@ -276,7 +329,8 @@ def _index(values: list, key: Callable) -> tuple[np.ndarray, list]:
     return ids, list(seen)
 
 
-def _build_table(clients: list[Client], workers: list[Worker], policy: Policy) -> _Table:
+def _build_table(clients: list[Client], workers: list[Worker], policy: Policy,
+                 overrides: list[Override] | None = None) -> _Table:
     worker_index = {w.worker_id: j for j, w in enumerate(workers)}
     n_workers = len(workers)
     profiles_of_clients = [client_languages(c) for c in clients]
@@ -359,7 +413,32 @@ def _build_table(clients: list[Client], workers: list[Worker], policy: Policy) -
         current=np.array([worker_index.get(c.worker_id or "", -1) if c.status == Status.ACTIVE else -1
                           for c in clients], dtype=np.int32),
         keep_on_leave=policy.keep_on_leave,
+        **_override_arrays(clients, worker_index, overrides or []),
     )
+
+
+def _override_arrays(clients: list[Client], worker_index: dict[str, int],
+                     overrides: list[Override]) -> dict[str, np.ndarray]:
+    """The forbid pairs, pins and holds as the per-pair rules read them (unknown ids are ignored here:
+    the reader and `optimizer.overrides.check_overrides` report them)."""
+    client_index = {c.client_id: i for i, c in enumerate(clients)}
+    forbid: set[tuple[int, int]] = set()
+    pinned = np.full(len(clients), -1, dtype=np.int32)
+    held = np.zeros(len(clients), dtype=bool)
+    for o in overrides:
+        i = client_index.get(o.client_id)
+        j = worker_index.get(o.worker_id or "", -1)
+        if i is None:
+            continue
+        if o.action == OverrideAction.FORBID and j >= 0:
+            forbid.add((i, j))
+        elif o.action == OverrideAction.PIN and j >= 0 and pinned[i] < 0:
+            pinned[i] = j
+        elif o.action == OverrideAction.HOLD:
+            held[i] = True
+    pairs = sorted(forbid)
+    return {"forbid_rows": np.array([i for i, _ in pairs], dtype=np.int32),
+            "forbid_cols": np.array([j for _, j in pairs], dtype=np.int32), "pinned": pinned, "held": held}
 
 
 def _needs_masks(clients: list[Client], workers: list[Worker]) -> tuple[np.ndarray, np.ndarray]:
@@ -395,7 +474,8 @@ def compute_eligibility(agency: Agency) -> Eligibility:
     clients = decided_clients(agency)
     workers = list(agency.workers)
     n, m = len(clients), len(workers)
-    t = _build_table(clients, workers, agency.policy)
+    live = agency.live_overrides
+    t = _build_table(clients, workers, agency.policy, live)
     needs_c, spec_w = _needs_masks(clients, workers)
 
     first_rule = np.zeros((n, m), dtype=np.uint8)
@@ -432,9 +512,24 @@ def compute_eligibility(agency: Agency) -> Eligibility:
         clients=clients, workers=workers, languages=t.language_codes, indptr=indptr, indices=indices,
         travel_km=travel, language=language.astype(np.int16), preferred=preferred, needs_matched=needs,
         first_rule=first_rule, current=current, forced=forced,
-        client_index={c.client_id: i for i, c in enumerate(clients)},
+        client_index=(client_index := {c.client_id: i for i, c in enumerate(clients)}),
         worker_index={w.worker_id: j for j, w in enumerate(workers)},
+        **_kept_and_overrides(client_index, current, live),
     )
+
+
+def _kept_and_overrides(client_index: dict[str, int], current: np.ndarray,
+                        overrides: list[Override]) -> dict[str, object]:
+    kept = np.zeros(len(current), dtype=bool)
+    per_client: dict[int, list[Override]] = {}
+    for o in overrides:
+        i = client_index.get(o.client_id)
+        if i is None:
+            continue
+        per_client.setdefault(i, []).append(o)
+        if o.action == OverrideAction.KEEP and current[i] >= 0:
+            kept[i] = True
+    return {"kept": kept, "overrides": per_client}
 
 
 # --- capacity --------------------------------------------------------------------------------------

@@ -12,6 +12,10 @@ A waiting client's reason is one of:
   for the client's load), over target, or has reached its max_new_per_week intake. This is checked
   worker by worker against the final caseloads (`Caseloads.blocker`), so it is true by construction.
 
+A coordinator's override is named with the coordinator's own reason: `held by coordinator: awaiting
+consent`, `pinned by coordinator to W07: family knows her`, `forbidden by coordinator: ...`; a client kept by
+the coordinator is never moved, so it needs no reason of its own.
+
 Reasons carry rule names, worker ids, language codes and area codes, never where a client lives or a
 distance from their home.
 """
@@ -22,11 +26,35 @@ import re
 
 import numpy as np
 
-from caseload.domain import Status
+from caseload.domain import OverrideAction, Status
 from optimizer.caseloads import Caseloads
 from optimizer.eligibility import Eligibility, client_languages
 
 RULE_FRENCH, RULE_LANGUAGE, RULE_AREAS, RULE_TRAVEL, RULE_GENDER, RULE_EXCLUDED, RULE_LEAVE = range(1, 8)
+RULE_FORBIDDEN, RULE_PINNED, RULE_HELD = range(8, 11)
+
+
+def _said(el: Eligibility, i: int, action: OverrideAction) -> str:
+    """The coordinator's reason for client i's override of this kind, as ': reason' ('' without one)."""
+    o = el.override_of(i, action)
+    return f": {o.reason}" if o is not None and o.reason else ""
+
+
+def coordinator_reason(el: Eligibility, i: int) -> str:
+    """'held by coordinator: ...' or 'pinned by coordinator to W: ...' for client i, '' when neither."""
+    if el.override_of(i, OverrideAction.HOLD) is not None and el.clients[i].status == Status.WAITING:
+        return f"held by coordinator{_said(el, i, OverrideAction.HOLD)}"
+    pin = el.override_of(i, OverrideAction.PIN)
+    if pin is not None:
+        return f"pinned by coordinator to {pin.worker_id}{_said(el, i, OverrideAction.PIN)}"
+    return ""
+
+
+def _forbidden_reason(el: Eligibility, i: int, j: int) -> str:
+    worker = el.workers[j].worker_id
+    said = next((f": {o.reason}" for o in el.overrides.get(i, ())
+                 if o.action == OverrideAction.FORBID and o.worker_id == worker and o.reason), "")
+    return f"forbidden by coordinator{said}"
 
 
 def _langs(el: Eligibility, i: int) -> str:
@@ -46,6 +74,9 @@ def pair_reason(el: Eligibility, i: int, j: int) -> str:
         RULE_GENDER: f"is not {c.worker_gender_preference}",
         RULE_EXCLUDED: "is excluded by the client",
         RULE_LEAVE: "is on leave",
+        RULE_FORBIDDEN: "is forbidden by coordinator",
+        RULE_PINNED: "is not the worker the coordinator pinned",
+        RULE_HELD: "takes no one held by coordinator",
     }[code]
 
 
@@ -57,6 +88,13 @@ def no_eligible_reason(el: Eligibility, i: int) -> str:
     assert row.min() > 0, "client has eligible workers"
     c = el.clients[i]
     binding = int(row.max())
+    if binding == RULE_HELD:
+        return f"held by coordinator{_said(el, i, OverrideAction.HOLD)}"
+    if binding == RULE_PINNED:  # every other worker is not the pinned one: why the pinned one cannot serve
+        pin = el.override_of(i, OverrideAction.PIN)
+        j = el.worker_index.get(pin.worker_id or "", -1) if pin is not None else -1
+        why = f", who {pair_reason(el, i, j)}" if j >= 0 and pair_reason(el, i, j) else ""
+        return f"{coordinator_reason(el, i)}{why}"
     survivors = int(np.count_nonzero(row == binding))
     prefix: list[str] = []
     suffix: list[str] = []
@@ -91,6 +129,11 @@ def no_eligible_reason(el: Eligibility, i: int) -> str:
     if binding == RULE_GENDER:
         pref = c.worker_gender_preference
         return f"no {noun()} is {pref}" if narrowed else f"no {pref} worker"
+    if binding == RULE_FORBIDDEN:
+        if survivors == 1:
+            j = int(np.nonzero(row == binding)[0][0])
+            return f"the only {noun()} is {_forbidden_reason(el, i, j)}"
+        return f"all {survivors} {noun(plural=True)} are forbidden by coordinator"
     what = "excluded by the client" if binding == RULE_EXCLUDED else "on leave"
     if survivors == 1:
         return f"the only {noun()} is {what}"
@@ -129,9 +172,17 @@ def capacity_reason(state: Caseloads, u: int) -> str:
 def waiting_reason(state: Caseloads, u: int, i: int) -> str:
     """Why client i (a member of unplaced unit u) waits tonight."""
     el = state.el
-    unit = state.units[u]
     if len(el.eligible(i)) == 0:
         return no_eligible_reason(el, i)
+    pinned = coordinator_reason(el, i)
+    if pinned:  # the pinned worker may serve them but cannot tonight
+        return f"{pinned}; {_unpinned_reason(state, u, i)}"
+    return _unpinned_reason(state, u, i)
+
+
+def _unpinned_reason(state: Caseloads, u: int, i: int) -> str:
+    el = state.el
+    unit = state.units[u]
     if unit.family_block:
         return unit.family_block
     if unit.family_worker >= 0 and len(unit.eligible) == 0:
@@ -156,8 +207,13 @@ def forced_reason(el: Eligibility, i: int) -> str:
     """Why an active client cannot stay with their current worker."""
     j = int(el.current[i])
     w = el.workers[j].worker_id
-    if int(el.first_rule[i, j]) == RULE_LEAVE:
+    code = int(el.first_rule[i, j])
+    if code == RULE_LEAVE:
         return f"worker {w} on leave"
+    if code == RULE_PINNED:
+        return coordinator_reason(el, i)
+    if code == RULE_FORBIDDEN:
+        return f"worker {w} {_forbidden_reason(el, i, j)}"
     return f"worker {w} {pair_reason(el, i, j)}"
 
 

@@ -21,7 +21,8 @@ MAX_SOURCES_TRIED = 12   # eligible full workers tried per waiting unit (those n
 
 
 def movable_clients(state: Caseloads) -> dict[int, list[int]]:
-    """Per worker, its active clients who may be moved: not forced off, not in a family (never split)."""
+    """Per worker, its active clients who may be moved: not forced off, not in a family (never split), not
+    kept by the coordinator (override keep)."""
     el = state.el
     families: dict[str, int] = {}
     for c in el.clients:
@@ -30,7 +31,7 @@ def movable_clients(state: Caseloads) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     for i, c in enumerate(el.clients):
         j = int(el.current[i])
-        if j >= 0 and not el.forced[i] and not (c.family_id and families[c.family_id] > 1):
+        if j >= 0 and not el.forced[i] and not el.is_kept(i) and not (c.family_id and families[c.family_id] > 1):
             out.setdefault(j, []).append(i)
     return out
 

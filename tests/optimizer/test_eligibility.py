@@ -34,7 +34,8 @@ def test_eligibility_matches_the_checker(agency):
 
 def test_rules_are_in_documented_order():
     assert RULE_NAMES == ("french_service", "language_shared", "worker_areas", "max_travel_km",
-                          "worker_gender_preference", "excluded_workers", "unavailable_takes_no_one_new")
+                          "worker_gender_preference", "excluded_workers", "unavailable_takes_no_one_new",
+                          "forbidden_by_coordinator", "pinned_by_coordinator", "held_by_coordinator")
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,0 +1,118 @@
+"""One focused test per coordinator override (data contract, overrides): forbids / allows, on a tiny agency.
+
+Each plan is checked by the independent checker (`solve` fixture, which knows the overrides too), and the
+plan's reason names the override in the coordinator's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from caseload.domain import Decision, NeedLevel, Override, OverrideAction
+from optimizer.eligibility import RULE_NAMES, compute_eligibility
+from tests.optimizer.agencies import AS_OF, active, agency, caseload, client, worker
+from tests.optimizer.conftest import by_id
+
+PIN, FORBID, HOLD, KEEP = OverrideAction.PIN, OverrideAction.FORBID, OverrideAction.HOLD, OverrideAction.KEEP
+
+
+def with_overrides(a, *overrides: Override):
+    a.overrides = list(overrides)
+    return a
+
+
+def test_the_override_rules_come_after_the_files_rules():
+    assert RULE_NAMES[-3:] == ("forbidden_by_coordinator", "pinned_by_coordinator", "held_by_coordinator")
+
+
+def test_rule_forbidden_by_coordinator(solve):
+    a = with_overrides(agency([client("C1")], [worker("W1")]),
+                       Override("C1", FORBID, "conflict the files do not show", worker_id="W1"))
+    plan = solve(a)
+    assert by_id(plan)["C1"].decision == Decision.WAITING
+    assert by_id(plan)["C1"].reason == "the only worker is forbidden by coordinator: conflict the files do not show"
+    a = with_overrides(agency([client("C1")], [worker("W1"), worker("W2")]),
+                       Override("C1", FORBID, "conflict", worker_id="W1"))
+    assert by_id(solve(a))["C1"].worker_id == "W2"  # allows: another worker
+
+
+def test_forbidding_an_active_clients_worker_moves_them_without_using_the_move_budget(solve):
+    a = with_overrides(agency([active("A1", "W1")], [worker("W1"), worker("W2")], max_moves_share=0.0),
+                       Override("A1", FORBID, "conflict", worker_id="W1"))
+    moved = by_id(solve(a))["A1"]
+    assert (moved.decision, moved.worker_id) == (Decision.MOVED, "W2")
+    assert moved.reason == "worker W1 forbidden by coordinator: conflict: moved from W1 to W2"
+
+
+def test_rule_pinned_by_coordinator(solve):
+    # W1 is nearer (travel decides), the pin sends the client to W2
+    home = {"latitude": 45.42, "longitude": -75.69}
+    workers = [worker("W1", latitude=45.421, longitude=-75.691), worker("W2", latitude=45.6, longitude=-75.2)]
+    assert by_id(solve(agency([client("C1", **home)], workers)))["C1"].worker_id == "W1"
+    a = with_overrides(agency([client("C1", **home)], workers), Override("C1", PIN, "knows the family", "W2"))
+    assert by_id(solve(a))["C1"].worker_id == "W2"
+    # forbids: the pinned worker is full (and no move may make room), so the client waits rather than go to W1
+    a = with_overrides(agency([client("C1", **home), *caseload("W2", n_low=50)], workers, max_moves_share=0.0),
+                       Override("C1", PIN, "knows the family", "W2"))
+    waiting = by_id(solve(a))["C1"]
+    assert waiting.decision == Decision.WAITING
+    assert waiting.reason.startswith("pinned by coordinator to W2: knows the family; ")
+    assert "at target" in waiting.reason
+
+
+def test_a_pinned_active_client_moves_to_the_pinned_worker_outside_the_move_budget(solve):
+    a = with_overrides(agency([active("A1", "W1")], [worker("W1"), worker("W2")], max_moves_share=0.0),
+                       Override("A1", PIN, "same worker as her sister", "W2"))
+    plan = solve(a)
+    moved = by_id(plan)["A1"]
+    assert (moved.decision, moved.worker_id) == (Decision.MOVED, "W2")
+    assert moved.reason == "pinned by coordinator to W2: same worker as her sister: moved from W1 to W2"
+    assert plan.summary["optional_moves"] == 0
+    # an active client pinned to their own worker stays
+    a = with_overrides(agency([active("A1", "W1")], [worker("W1"), worker("W2")]), Override("A1", PIN, "x", "W1"))
+    assert by_id(solve(a))["A1"].decision == Decision.KEPT
+
+
+def test_rule_held_by_coordinator(solve):
+    a = with_overrides(agency([client("C1"), client("C2")], [worker("W1")]), Override("C1", HOLD, "awaiting consent"))
+    plan = solve(a)
+    assert by_id(plan)["C1"].decision == Decision.WAITING
+    assert by_id(plan)["C1"].reason == "held by coordinator: awaiting consent"
+    assert by_id(plan)["C2"].decision == Decision.NEW  # allows: the others are placed
+
+
+def test_a_lapsed_override_stops_applying(solve):
+    held = Override("C1", HOLD, "awaiting consent", until=AS_OF - timedelta(days=1))
+    plan = solve(with_overrides(agency([client("C1")], [worker("W1")]), held))
+    assert by_id(plan)["C1"].decision == Decision.NEW
+    plan = solve(with_overrides(agency([client("C1")], [worker("W1")]), replace(held, until=AS_OF)))
+    assert by_id(plan)["C1"].decision == Decision.WAITING  # `until` is the last day it applies
+
+
+def keep_agency():
+    """W1 is full of low-need clients and the only worker speaking the waiting client's ti, so W1 can take
+    them only if some of its clients move to W2."""
+    clients = [client("C1", need_level=NeedLevel.HIGH, languages=("ti",)), *caseload("W1", n_low=50)]
+    return agency(clients, [worker("W1", languages=("ti", "en")), worker("W2")], max_moves_share=0.5)
+
+
+def test_keep_stops_the_make_room_moves(solve):
+    plan = solve(keep_agency())
+    moved = [a.client_id for a in plan.assignments if a.decision == Decision.MOVED]
+    assert by_id(plan)["C1"].worker_id == "W1" and len(moved) >= 1  # the move happens without keep
+    a = keep_agency()
+    a.overrides = [Override(c.client_id, KEEP, "stays with W1") for c in a.clients if c.worker_id == "W1"]
+    plan = solve(a)
+    assert [x for x in plan.assignments if x.decision == Decision.MOVED] == []  # forbids: nobody kept is moved
+    assert by_id(plan)["C1"].decision == Decision.WAITING
+    a = keep_agency()
+    a.overrides = [Override(c.client_id, KEEP, "stays") for c in a.clients if c.client_id not in moved]
+    plan = solve(a)  # allows: the clients not kept may still move
+    assert by_id(plan)["C1"].worker_id == "W1"
+
+
+def test_keep_marks_the_client_and_leaves_eligibility_alone():
+    a = with_overrides(agency([active("A1", "W1")], [worker("W1"), worker("W2")]), Override("A1", KEEP, "stays"))
+    el = compute_eligibility(a)
+    assert el.is_kept(0) and len(el.eligible(0)) == 2 and not el.forced[0]
