@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from planning.staffing import StaffingPlan
 
 BOTTLENECK_SHARE = 0.25  # of --time-limit: the bottleneck re-solves; the plan and its frontier get the rest
+FRONTIER_TIME_FACTOR = 3  # without --time-limit, a frontier gets this many times the policy's time_limit_s
 
 
 def _agency(data_dir: Path | None, policy: Path | None, db: str | None, as_of: date | None) -> Agency:
@@ -68,6 +69,17 @@ def _budget(budget: float | None, budget_fte: float | None, agency: Agency) -> f
         err_console.print(f"the budget must be 0 or more (got {value:g})")
         raise typer.Exit(USER_ERROR)
     return float(value)
+
+
+def _time_limits(given: float | None, policy_s: float, frontier_steps: int,
+                 with_bottlenecks: bool) -> tuple[float, float]:
+    """(plan and frontier, bottlenecks) seconds. --time-limit is the whole command's ceiling, a quarter of it for
+    the bottlenecks. Without it, the plan gets the policy's time_limit_s, three times that with a frontier (the
+    issue's targets: one budget in 60 s, a 10-step frontier in 180 s), and the bottlenecks a quarter more."""
+    if given is not None:
+        return (given * (1 - BOTTLENECK_SHARE), given * BOTTLENECK_SHARE) if with_bottlenecks else (given, 0.0)
+    plan_s = policy_s * (FRONTIER_TIME_FACTOR if frontier_steps else 1)
+    return plan_s, policy_s * BOTTLENECK_SHARE if with_bottlenecks else 0.0
 
 
 def print_staffing(plan: StaffingPlan) -> None:
@@ -124,7 +136,9 @@ def register(app: typer.Typer) -> None:
             "--bottlenecks/--no-bottlenecks", help="Also say where clients wait and what one more FTE places")] = True,
         seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same plan")] = 0,
         time_limit: Annotated[float | None, typer.Option(
-            "--time-limit", help="Solver budget in seconds for the whole command (default: the policy's)")] = None,
+            "--time-limit", help="Solver budget in seconds for the whole command (default: the policy's "
+                                 "time_limit_s for the plan, 3x with a frontier, a quarter more for bottlenecks)"),
+        ] = None,
         policy: Annotated[Path | None, typer.Option(help="Policy YAML (default: DATA_DIR/policy.yaml)")] = None,
         as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the plan, YYYY-MM-DD (today)")] = None,
         db: Annotated[str | None, typer.Option("--db", help="Read today's state from the store (SQLAlchemy URL "
@@ -149,12 +163,11 @@ def register(app: typer.Typer) -> None:
         agency = _agency(data_dir, policy, db, _parse_as_of(as_of))
         dollars = _budget(budget, budget_fte, agency)
         pool, source = _candidates(candidates, agency)
-        limit = agency.policy.time_limit_s if time_limit is None else time_limit
+        plan_s, bottleneck_s = _time_limits(time_limit, agency.policy.time_limit_s, frontier_steps, bottlenecks_on)
         with console.status("Planning hires...") as status:
-            plan = plan_hires(agency, pool, dollars, seed=seed, frontier_steps=frontier_steps,
-                              time_limit_s=limit * (1 - BOTTLENECK_SHARE if bottlenecks_on else 1.0),
+            plan = plan_hires(agency, pool, dollars, seed=seed, frontier_steps=frontier_steps, time_limit_s=plan_s,
                               progress=lambda message: status.update(message))
-            table = bottlenecks(agency, seed=seed, time_limit_s=limit * BOTTLENECK_SHARE,
+            table = bottlenecks(agency, seed=seed, time_limit_s=bottleneck_s,
                                 progress=lambda message: status.update(message)) if bottlenecks_on else None
             pictures = _project(plan, agency, pool, out, target_wait_months=target_wait_months, months=months,
                                 replications=replications, seed=seed, scheduler=scheduler,

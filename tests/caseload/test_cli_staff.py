@@ -27,7 +27,8 @@ def _folder(tmp_path):
 
 
 def _run(*args: str):
-    return CliRunner().invoke(app, ["staff", *args])
+    """The command without its projection over time (planning.projection's tests cover that)."""
+    return CliRunner().invoke(app, ["staff", "--no-projection", *args])
 
 
 def test_staff_writes_the_hires_the_workers_with_hires_the_frontier_and_the_summary(tmp_path):
