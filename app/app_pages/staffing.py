@@ -11,7 +11,7 @@ import hashlib
 
 import streamlit as st
 
-from app import frames, runs, state, views
+from app import frames, hires_panel, runs, state, views
 from caseload.contract_io import workers_frame
 from caseload.reader import workers_from_table
 from caseload.validation import InputError
@@ -35,12 +35,17 @@ before = views.run_job(runs.plan_key(loaded.key, seed, time_limit),
                        runs.assignment_job(agency, seed=seed, time_limit_s=time_limit),
                        expected_s=time_limit, label="Planning with today's workers...")
 
+hires_panel.render(loaded, seed=seed)
+
 st.subheader("Workers")
-original = frames.editor_frame(workers_frame(agency.workers))
-edited = st.data_editor(original, num_rows="dynamic", hide_index=True, key=f"workers_editor_{loaded.key[:12]}",
+today = frames.editor_frame(workers_frame(agency.workers))
+added = hires_panel.added_hires(loaded.key)  # the recommended hires, once "Add ... to the workers table"
+original = frames.editor_frame(workers_frame(list(agency.workers) + added)) if added else today
+edited = st.data_editor(original, num_rows="dynamic", hide_index=True,
+                        key=hires_panel.editor_key(f"workers_editor_{loaded.key[:12]}", added),
                         column_order=views.WORKER_EDITOR_ORDER, column_config=views.WORKER_EDITOR_COLUMNS)
 edited_csv = edited.to_csv(index=False).encode()
-if edited_csv == original.to_csv(index=False).encode():
+if edited_csv == today.to_csv(index=False).encode():
     st.info("Edit, add or remove workers in the table to see what changes.")
     views.plan_metrics(before.summary)
     st.plotly_chart(frames.caseload_chart(before.summary), key="caseload_before")
