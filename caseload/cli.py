@@ -22,7 +22,7 @@ app = typer.Typer(
 # Modules that define `register(app)`. A module not written yet is skipped so that every part can land
 # on its own; a module that fails to import for another reason still raises.
 COMMAND_MODULES = ("caseload.cli_assign", "simulation.cli", "caseload.cli_store", "app.cli", "caseload.cli_staff",
-                   "caseload.cli_waitlist")
+                   "caseload.cli_waitlist", "caseload.cli_overrides")
 
 for _name in COMMAND_MODULES:
     try:

@@ -1,7 +1,7 @@
-"""`caseload validate` and `caseload assign`: the coordinator's nightly job.
+"""`caseload validate` and `caseload assign`: the coordinator's nightly job, on files or on the store.
 
-A user mistake (a bad file, a missing folder) exits with status 2 and a report of every error; it never
-prints a traceback and never writes a partial output.
+A user mistake (a bad file, a missing folder, an override that cannot hold) exits with status 2 and a
+report of every error; it never prints a traceback and never writes a partial output.
 """
 
 from __future__ import annotations
@@ -9,80 +9,80 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from caseload.domain import Agency
-from caseload.reader import load_agency
+from caseload.cli_common import (
+    INTERNAL_ERROR,
+    USER_ERROR,
+    USER_HELP,
+    console,
+    current_user,
+    err_console,
+    fail,
+    load_or_exit,
+    open_store,
+    parse_as_of,
+    print_errors,
+    print_summary,
+    refuse_broken_overrides,
+    say_waiting,
+    shown_url,
+)
 from caseload.validation import ValidationFailed
 
+if TYPE_CHECKING:
+    from caseload.domain import Agency
+    from caseload.store.runs import PlanLike
+
 log = logging.getLogger("caseload")
-console = Console()
-err_console = Console(stderr=True)
 
-USER_ERROR = 2
-
-
-def print_errors(failure: ValidationFailed, limit: int = 200) -> None:
-    """The error report as a table: one line per broken rule, so a coordinator can fix them all at once."""
-    table = Table(title=f"{len(failure.errors)} error(s): nothing was loaded", title_justify="left")
-    for column in ("file", "row", "column", "value", "rule"):
-        table.add_column(column, overflow="fold")
-    for error in failure.errors[:limit]:
-        table.add_row(error.file, "" if error.row is None else str(error.row), error.column or "",
-                      "" if error.value is None else error.value, error.rule)
-    err_console.print(table)
-    if len(failure.errors) > limit:
-        err_console.print(f"... and {len(failure.errors) - limit} more")
+# Kept for the command modules written against cli_assign's names (cli_staff, cli_waitlist).
+_parse_as_of = parse_as_of
+__all__ = ["USER_ERROR", "console", "err_console", "load_or_exit", "print_errors", "print_summary", "register"]
 
 
-def load_or_exit(data_dir: Path, policy: Path | None = None, as_of: date | None = None) -> Agency:
-    """Load a data-contract folder; on bad input print every error and exit with status 2."""
+def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: int, time_limit: float | None,
+                      wait: float, propose: bool = False, user: str | None = None) -> None:
+    """`caseload assign --db URL`: solve on the store's state and record the run in the same transaction;
+    with `propose`, record it as a proposal that `caseload approve RUN_ID` applies."""
+    from caseload.store.database import StoreError
+    from caseload.store.runs import PlanRejected, get_run, run_and_record
+
+    engine = open_store(db, create=False)
     try:
-        return load_agency(data_dir, policy, as_of=as_of)
+        with console.status("Solving the assignment...") as status:
+            def solve(agency: Agency) -> PlanLike:
+                from optimizer import assign as run_assignment
+
+                refuse_broken_overrides(agency)
+                return run_assignment(agency, time_limit_s=time_limit, seed=seed,
+                                      progress=lambda message: status.update(message))
+
+            result = run_and_record(engine, solve, as_of=as_of, seed=seed, time_limit_s=time_limit, wait_s=wait,
+                                    on_wait=lambda: say_waiting(wait), propose=propose, user=user)
+        print_summary(result.summary)
+        record = result.record
+        what = "Proposed" if propose else "Recorded"
+        console.print(f"{what} run {record.run_id} ({record.placed} placed, {record.moved} moved) in "
+                      f"{shown_url(engine)}")
+        if propose:
+            console.print(f"No client changed yet: `caseload approve {record.run_id} --db ...` applies it.")
+        if out is not None:
+            from caseload.store.export import write_run
+
+            write_run(get_run(engine, record.run_id), out)
+            console.print(f"Wrote {out / 'assignments.csv'} and {out / 'summary.json'}")
     except ValidationFailed as failure:
         print_errors(failure)
         raise typer.Exit(USER_ERROR) from None
-
-
-def print_summary(summary: dict[str, Any]) -> None:
-    """The run's summary as the coordinator reads it: placed, waiting by reason, quality, caseloads."""
-    head = Table(title="Nightly assignment", title_justify="left", show_header=False)
-    head.add_column("figure")
-    head.add_column("value", justify="right")
-    for key, label in (("placed", "placed tonight"), ("waiting", "still waiting"), ("kept", "kept"),
-                       ("moved", "moved"), ("placement_bound", "proven bound on placements"),
-                       ("placement_gap", "gap to the bound"), ("status", "solver status"),
-                       ("wall_time_s", "time (s)")):
-        if key in summary:
-            value = summary[key]
-            if key == "placement_gap" and isinstance(value, int | float):
-                value = f"{value:.2%}"
-            elif isinstance(value, float):
-                value = f"{value:.2f}"
-            head.add_row(label, str(value))
-    console.print(head)
-    reasons = summary.get("waiting_by_reason") or {}
-    if reasons:
-        why = Table(title="Why clients wait", title_justify="left")
-        why.add_column("reason", overflow="fold")
-        why.add_column("clients", justify="right")
-        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-            why.add_row(reason, str(count))
-        console.print(why)
-    parts = summary.get("objective") or {}
-    if parts:
-        obj = Table(title="Objective, in order of importance", title_justify="left")
-        obj.add_column("part")
-        obj.add_column("value", justify="right")
-        for part, value in parts.items():
-            obj.add_row(part, f"{value:g}" if isinstance(value, float) else str(value))
-        console.print(obj)
-    for note in summary.get("policy_deviations") or []:
-        console.print(f"[yellow]policy differs from the IRCC framework:[/yellow] {note}")
+    except PlanRejected as exc:
+        raise fail(str(exc), INTERNAL_ERROR) from None
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
 
 
 def register(app: typer.Typer) -> None:
@@ -93,6 +93,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a data folder against the data contract and report every error."""
         agency = load_or_exit(data_dir, policy)
+        try:
+            refuse_broken_overrides(agency, file="overrides.csv")
+        except ValidationFailed as failure:
+            print_errors(failure)
+            raise typer.Exit(USER_ERROR) from None
         console.print(
             f"OK: {len(agency.clients)} clients ({len(agency.waiting)} waiting, {len(agency.active)} active), "
             f"{len(agency.workers)} workers"
@@ -114,17 +119,23 @@ def register(app: typer.Typer) -> None:
             "Run on the store's state and record the run there: a SQLAlchemy URL or a SQLite file path"))] = None,
         wait: Annotated[float, typer.Option("--wait", help=(
             "With --db: if another run or import is writing, wait this many seconds (default: refuse)"))] = 0.0,
+        propose: Annotated[bool, typer.Option("--propose", help=(
+            "With --db: record the run as a proposal and change no client (`caseload approve RUN_ID` applies "
+            "it)"))] = False,
+        user: Annotated[str | None, typer.Option("--user", help=USER_HELP)] = None,
     ) -> None:
         """Place waiting clients with workers tonight, keeping clients who already have one."""
-        run_date = _parse_as_of(as_of)
+        run_date = parse_as_of(as_of)
         if db is not None:
             if data_dir is not None or policy is not None:
                 err_console.print("assign --db reads the store: load a folder with `caseload import DATA_DIR --db ...`")
                 raise typer.Exit(USER_ERROR)
-            from caseload.cli_store import assign_from_store
-
-            assign_from_store(db, out=out, as_of=run_date, seed=seed, time_limit=time_limit, wait=wait)
+            assign_from_store(db, out=out, as_of=run_date, seed=seed, time_limit=time_limit, wait=wait,
+                              propose=propose, user=current_user(user))
             return
+        if propose:
+            err_console.print("--propose records a proposal in the store: give --db URL")
+            raise typer.Exit(USER_ERROR)
         if data_dir is None or out is None:
             err_console.print("assign needs DATA_DIR and --out (or --db URL to run on the store)")
             raise typer.Exit(USER_ERROR)
@@ -132,6 +143,11 @@ def register(app: typer.Typer) -> None:
         from optimizer import assign as run_assignment
 
         agency = load_or_exit(data_dir, policy, as_of=run_date)
+        try:
+            refuse_broken_overrides(agency, file="overrides.csv")
+        except ValidationFailed as failure:
+            print_errors(failure)
+            raise typer.Exit(USER_ERROR) from None
         with console.status("Solving the assignment...") as status:
             plan = run_assignment(agency, time_limit_s=time_limit, seed=seed,
                                   progress=lambda message: status.update(message))
@@ -139,12 +155,3 @@ def register(app: typer.Typer) -> None:
         print_summary(plan.summary)
         console.print(f"Wrote {out / 'assignments.csv'} and {out / 'summary.json'}")
 
-
-def _parse_as_of(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        err_console.print(f"--as-of {text!r}: must be a date written YYYY-MM-DD")
-        raise typer.Exit(USER_ERROR) from None

@@ -1,90 +1,40 @@
-"""The store's commands: `caseload import`, `history`, `export`, `db upgrade`, `user add`, and the body of
-`caseload assign --db` (called from caseload.cli_assign).
+"""The store's commands: `caseload import`, `history`, `approve`, `export`, `db upgrade`, `user add`.
 
 The store is given with `--db URL` (any SQLAlchemy URL, or a path to a SQLite file); without it,
 $CASELOAD_DB, else the SQLite file `caseload.db` in the working directory. A user mistake (bad input,
-no store, someone else writing) exits with status 2 and a message, never a traceback.
+no store, someone else writing) exits with status 2 and a message, never a traceback. (`caseload assign
+--db` lives with `assign` in caseload.cli_assign; the shared helpers in caseload.cli_common.)
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from caseload.cli_assign import USER_ERROR, console, err_console, print_errors, print_summary
+from caseload.cli_common import (
+    DB_HELP,
+    USER_ERROR,
+    USER_HELP,
+    WAIT_HELP,
+    console,
+    current_user,
+    fail,
+    open_store,
+    print_errors,
+    refuse_broken_overrides,
+    say_waiting,
+    shown_url,
+)
 from caseload.validation import ValidationFailed
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from caseload.domain import Agency
-    from caseload.store.runs import PlanLike
-
-DB_HELP = "Store: a SQLAlchemy URL (postgresql+psycopg://...) or a SQLite file path (default: caseload.db)"
-WAIT_HELP = "If another run or import is writing to the store, wait this many seconds for it (default: refuse)"
-INTERNAL_ERROR = 1
-
-
-def _fail(message: str, status: int = USER_ERROR) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(status)
-
-
-def _say_waiting(wait: float) -> None:
-    err_console.print(f"Another run or import is writing to the store: waiting for it (up to {wait:g} s)...",
-                      highlight=False)
-
-
-def _engine(db: str | None, *, create: bool) -> Engine:
-    from caseload.store.database import StoreError, open_engine
-
-    try:
-        return open_engine(db, create=create)
-    except StoreError as exc:
-        raise _fail(str(exc)) from None
-
-
-def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: int, time_limit: float | None,
-                      wait: float) -> None:
-    """`caseload assign --db URL`: solve on the store's state and record the run in the same transaction."""
-    from caseload.store.database import StoreError
-    from caseload.store.runs import PlanRejected, get_run, run_and_record
-
-    engine = _engine(db, create=False)
-    try:
-        with console.status("Solving the assignment...") as status:
-            def solve(agency: Agency) -> PlanLike:
-                from optimizer import assign as run_assignment
-
-                return run_assignment(agency, time_limit_s=time_limit, seed=seed,
-                                      progress=lambda message: status.update(message))
-
-            result = run_and_record(engine, solve, as_of=as_of, seed=seed, time_limit_s=time_limit, wait_s=wait,
-                                    on_wait=lambda: _say_waiting(wait))
-        print_summary(result.summary)
-        console.print(f"Recorded run {result.record.run_id} ({result.record.placed} placed, "
-                      f"{result.record.moved} moved) in {_shown(engine)}")
-        if out is not None:
-            from caseload.store.export import write_run
-
-            write_run(get_run(engine, result.record.run_id), out)
-            console.print(f"Wrote {out / 'assignments.csv'} and {out / 'summary.json'}")
-    except PlanRejected as exc:
-        raise _fail(str(exc), INTERNAL_ERROR) from None
-    except StoreError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
-
-
-def _shown(engine: Engine) -> str:
-    from caseload.store.database import safe_url
-
-    return safe_url(engine.url)
+# Kept for the command modules written against cli_store's names (cli_staff, cli_waitlist).
+_engine = open_store
+_fail = fail
+_shown = shown_url
+_say_waiting = say_waiting
 
 
 def register(app: typer.Typer) -> None:
@@ -94,20 +44,26 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
         policy: Annotated[Path | None, typer.Option(help="Policy YAML (default: DATA_DIR/policy.yaml)")] = None,
         wait: Annotated[float, typer.Option("--wait", help=WAIT_HELP)] = 0.0,
+        user: Annotated[str | None, typer.Option("--user", help=USER_HELP)] = None,
     ) -> None:
-        """Make a data-contract folder the store's current state: validated as a whole, all or nothing."""
+        """Make a data-contract folder the store's current state: validated as a whole, all or nothing.
+
+        The folder's overrides.csv, when there is one, replaces the store's overrides; without one they stay.
+        """
         from caseload.reader import load_agency
         from caseload.store.database import StoreError
-        from caseload.store.state import import_agency
+        from caseload.store.state import has_overrides_file, import_agency
 
-        try:  # validate the whole folder before creating or touching any store
+        try:  # validate the whole folder (overrides against the optimizer's rules too) before touching any store
             agency = load_agency(data_dir, policy)
+            refuse_broken_overrides(agency, file="overrides.csv")
         except ValidationFailed as failure:
             print_errors(failure)
             raise typer.Exit(USER_ERROR) from None
         engine = _engine(db, create=True)
         try:
-            result = import_agency(engine, agency, wait_s=wait, on_wait=lambda: _say_waiting(wait))
+            result = import_agency(engine, agency, wait_s=wait, on_wait=lambda: _say_waiting(wait),
+                                   with_overrides=has_overrides_file(data_dir), user=current_user(user))
         except StoreError as exc:
             raise _fail(str(exc)) from None
         finally:
@@ -133,12 +89,35 @@ def register(app: typer.Typer) -> None:
             return
         # Plain aligned lines rather than a table: cron mails and logs keep them whole at any width.
         typer.echo(f"Runs in {_shown(engine)}, newest first")
-        typer.echo(f"{'run':>5}  {'started (UTC)':<16}  {'as of':<10}  {'status':<10} {'placed':>6} {'moved':>6} "
-                   f"{'kept':>6} {'waiting':>7}  input")
+        typer.echo(f"{'run':>5}  {'started (UTC)':<16}  {'as of':<10}  {'status':<10} {'run':<9} {'placed':>6} "
+                   f"{'moved':>6} {'kept':>6} {'waiting':>7}  {'input':<12}  by")
         for r in runs:
+            by = r.user or ""
+            if r.approved_by:
+                by += f" (approved by {r.approved_by})"
             typer.echo(f"{r.run_id:>5}  {r.started_at:%Y-%m-%d %H:%M}  {r.as_of.isoformat():<10}  "
-                       f"{r.solver_status:<10} {r.placed:>6} {r.moved:>6} {r.kept:>6} {r.waiting:>7}  "
-                       f"{r.input_digest[:12]}")
+                       f"{r.solver_status:<10} {r.status:<9} {r.placed:>6} {r.moved:>6} {r.kept:>6} {r.waiting:>7}  "
+                       f"{r.input_digest[:12]}  {by}")
+
+    @app.command()
+    def approve(
+        run_id: Annotated[int, typer.Argument(help="A proposed run's id (`caseload history` lists them)")],
+        db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+        user: Annotated[str | None, typer.Option("--user", help=USER_HELP)] = None,
+        wait: Annotated[float, typer.Option("--wait", help=WAIT_HELP)] = 0.0,
+    ) -> None:
+        """Approve a proposed run: its plan becomes the clients' current workers (refused if the store changed)."""
+        from caseload.store.database import StoreError
+        from caseload.store.runs import approve_run
+
+        engine = _engine(db, create=False)
+        try:
+            approve_run(engine, run_id, user=current_user(user), wait_s=wait, on_wait=lambda: _say_waiting(wait))
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            engine.dispose()
+        console.print(f"Run {run_id} approved: its plan is now the clients' current workers in {_shown(engine)}")
 
     @app.command()
     def export(
