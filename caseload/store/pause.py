@@ -24,6 +24,8 @@ PAUSE_POINTS = (
     "applied",  # clients' new workers are written (not committed); the run row is not
     "commit",   # everything is written inside the transaction; COMMIT is next
     "import",   # an import has replaced the current state inside its transaction; COMMIT is next
+    "approving",  # an approval has written the proposal's new workers (not committed); the run is still proposed
+    "approve",    # an approval has written everything inside its transaction; COMMIT is next
 )
 
 

@@ -83,3 +83,51 @@ def test_concurrent_runs_refuse_or_wait_and_never_mix(store_url: str, agency_dir
     finally:
         engine.dispose()
     assert second_run[2] == 0 and second_run[3] == 0, "nothing left to place or move on the first run's result"
+
+
+def test_two_coordinators_approve_at_once_one_wins_the_other_is_told(store_url: str, agency_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    """The first approval holds the store (paused before COMMIT); the second, told to wait, gets its turn
+    after the first commits, finds the run approved by the first, and exits 2 saying so. The clients carry
+    the plan once."""
+    from caseload.store.runs import get_run, run_and_record
+    from tests.store.standin import standin_assign
+
+    engine = open_engine(store_url)
+    try:
+        import_folder(engine, agency_dir)
+        run_id = run_and_record(engine, standin_assign, propose=True, user="alice").record.run_id
+    finally:
+        engine.dispose()
+    marker = tmp_path / "paused"
+    first = start_cli("approve", str(run_id), "--db", store_url, "--user", "alice",
+                      env={"CASELOAD_TEST_PAUSE_AT": "approve", "CASELOAD_TEST_PAUSE_MARKER": str(marker)})
+    second: subprocess.Popen | None = None
+    try:
+        wait_for_marker(marker, first)
+        second_err = tmp_path / "second.err"
+        with second_err.open("w") as err_file:
+            second = subprocess.Popen([*CLI, "approve", str(run_id), "--db", store_url, "--user", "bob",
+                                       "--wait", "120"], stdout=subprocess.PIPE, stderr=err_file, text=True, cwd=REPO)
+        deadline = time.monotonic() + 120
+        while "waiting for it" not in second_err.read_text() and time.monotonic() < deadline:
+            assert second.poll() is None, f"the second approval ended early: {second_err.read_text()}"
+            time.sleep(0.05)
+        marker.unlink()
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, out + err
+        out, _ = second.communicate(timeout=120)
+        assert second.returncode == 2, out
+        told = " ".join(second_err.read_text().split())
+        assert f"run {run_id} was already approved by alice" in told and "Traceback" not in told
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    engine = open_engine(store_url)
+    try:
+        record = get_run(engine, run_id).record
+        assert (record.status, record.approved_by) == ("approved", "alice")
+    finally:
+        engine.dispose()

@@ -22,7 +22,8 @@ from caseload.store.state import import_folder
 from tests.store.conftest import CLIENTS, snapshot, start_cli, wait_for_marker, write_agency
 from tests.store.standin import standin_assign
 
-RUN_POINTS = [p for p in PAUSE_POINTS if p != "import"]
+APPROVAL_POINTS = ["approving", "approve"]
+RUN_POINTS = [p for p in PAUSE_POINTS if p != "import" and p not in APPROVAL_POINTS]
 
 
 def _in_process(store_url: str, action) -> None:  # noqa: ANN001
@@ -120,3 +121,42 @@ def test_sigkill_at_random_moments_leaves_a_whole_run_or_none(store_url: str, ag
         assert len(rows) == new_run[6], "every assignment of the run is there"
         workers = {c[0]: c[2] for c in after["clients"]}
         assert all(workers[client] == worker for _, client, worker, decision in rows if decision == "new")
+
+
+@pytest.mark.parametrize("point", APPROVAL_POINTS)
+def test_sigkill_during_an_approval_leaves_the_last_approved_plan(point: str, store_url: str, agency_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    """A proposal is approved by `caseload approve`; killed inside its transaction, the clients keep the
+    workers of the last applied run, the proposal stays a proposal, and approving it again then works."""
+    _store_with_one_good_run(store_url, agency_dir)
+    write_agency(agency_dir, workers=(agency_dir / "workers.csv").read_text() + "w-more,1,es;ti,false,,,,,,true\n",
+                 clients=CLIENTS)
+    _import(store_url, agency_dir)
+    proposal = {}
+    _in_process(store_url, lambda engine: proposal.setdefault("run", run_and_record(
+        engine, standin_assign, as_of=date(2026, 11, 24), propose=True, user="alice")))
+    run_id = proposal["run"].record.run_id
+    assert proposal["run"].record.placed > 0, "the proposal would change someone"
+    before = snapshot(store_url)
+    marker = tmp_path / "paused"
+    process = start_cli("approve", str(run_id), "--db", store_url, "--user", "bob",
+                        env={"CASELOAD_TEST_PAUSE_AT": point, "CASELOAD_TEST_PAUSE_MARKER": str(marker)})
+    try:
+        assert wait_for_marker(marker, process).startswith(point)
+        _kill(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert snapshot(store_url) == before
+
+    from caseload.store.runs import approve_run, get_run
+
+    _in_process(store_url, lambda engine: approve_run(engine, run_id, user="bob"))
+    after = snapshot(store_url)
+    assert after != before
+    placed = {a.client_id: a.worker_id for a in proposal["run"].assignments if a.decision.value == "new"}
+    workers = {c[0]: c[2] for c in after["clients"]}
+    assert all(workers[c] == w for c, w in placed.items())
+    record = {}
+    _in_process(store_url, lambda engine: record.setdefault("r", get_run(engine, run_id).record))
+    assert (record["r"].status, record["r"].approved_by) == ("approved", "bob")
