@@ -118,3 +118,22 @@ def test_bottlenecks_say_who_waits_why_and_what_one_more_fte_places():
     assert ti["reasons"] == "no worker speaks ti: 3"
     assert ti["one_more_fte_places"] == 3 and ti["proven"]
     assert table.loc[("fr", True, "HAM")]["one_more_fte_places"] == 1
+
+
+def test_bottlenecks_beyond_max_groups_say_they_were_not_computed_and_name_no_client():
+    clients, workers = _city()
+    clients.append(client("G1", languages=("ti",), area="HAM", family_id="FAM"))
+    clients.append(client("G2", languages=("ar",), area="HAM", family_id="FAM"))  # no worker for the whole family
+    table = bottlenecks(agency(clients, workers), time_limit_s=10, max_groups=1)
+    assert table.iloc[0]["method"].startswith("exact re-solve")
+    assert all(m.startswith("not computed") for m in table.iloc[1:]["method"])
+    assert table.iloc[1:]["one_more_fte_places"].isna().all()
+    assert not any("G1" in r or "G2" in r for r in table["reasons"])
+
+
+def test_bottleneck_reasons_drop_a_family_members_id():
+    from planning.staffing import _without_ids
+
+    reason = "a family is placed whole: member C004603 has no eligible worker (no worker speaking uk covering J9J)"
+    assert _without_ids(reason) == ("a family is placed whole: a member has no eligible worker "
+                                    "(no worker speaking uk covering J9J)")
