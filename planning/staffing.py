@@ -373,7 +373,8 @@ def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, se
         "bound_source": "HiGHS branch and cut's dual bound on the placement model with every affordable hire "
                         "optional (existing clients kept)",
         "clients_placed": clients_placed, "unit_costs": {cid: costs[cid] for cid in hires},
-        "waiting_with_hires": plan.summary["waiting"], "waiting_by_reason": plan.summary["waiting_by_reason"],
+        "waiting_with_hires": plan.summary["waiting"],
+        "waiting_by_reason": _reasons_without_ids(plan.summary["waiting_by_reason"]),
         "note": note, "seed": seed, "time_limit_s": limit,
         "model": {"candidates": len(candidates), "hires_in_model": int(sum(m.copies)), "units": len(m.units),
                   "classes": len(m.cl.classes), "columns": len(m.cl.columns),
@@ -509,6 +510,13 @@ def _columns_on(m: _Model, state: Caseloads) -> np.ndarray:
 
 
 _MEMBER_ID = re.compile(r"\bmember \S+ ")
+
+
+def _reasons_without_ids(by_reason: dict[str, int]) -> dict[str, int]:
+    out: Counter = Counter()
+    for reason, n in by_reason.items():
+        out[_without_ids(reason)] += n
+    return dict(out.most_common())
 
 
 def _without_ids(reason: str) -> str:
