@@ -33,6 +33,7 @@ appears: the nightly run places them within that week.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -135,45 +136,69 @@ def _suffix_min(rows: np.ndarray) -> np.ndarray:
     return np.minimum.accumulate(rows[..., ::-1], axis=-1)[..., ::-1]
 
 
+def _first_at_least(flat: np.ndarray, starts: np.ndarray, weights: np.ndarray, weeks: int) -> np.ndarray:
+    """Per row: first week k with ``flat[start + k] >= weight`` (``weeks`` when none), rows nondecreasing.
+
+    A binary search run on every row at once: ceil(log2(weeks + 1)) rounds of one gather each.
+    """
+    lo = np.zeros(starts.shape, dtype=np.int64)
+    hi = np.full(starts.shape, weeks, dtype=np.int64)
+    for _ in range(int(weeks).bit_length()):
+        mid = (lo + hi) >> 1
+        fits = flat[starts + np.minimum(mid, weeks - 1)] >= weights
+        fits &= mid < weeks
+        hi = np.where(fits, mid, hi)
+        lo = np.where(fits, lo, mid + 1)
+    return hi
+
+
 class _Rooms:
     """Room per (replication, worker, week) after the claims so far, and the first week a unit fits for good.
 
     ``sure[r, j, k]`` = min over weeks s >= k of room: a unit of weight w may be placed with worker j at week
-    k iff ``sure >= w``. It never decreases in k, so the first such week is a binary search. All rows are
-    kept end to end in one flat int64 array, each row shifted by its own offset so that the whole array is
-    sorted: one `np.searchsorted` answers every (replication, eligible worker) of a unit at once. A claim
-    rewrites only the rows it changed.
+    k iff ``sure >= w``. It never decreases in k, so the first such week is a binary search. First weeks are
+    kept per unit shape (high, low members) for every (replication, worker), and refreshed only on the rows
+    a claim changed, so a unit reads them with one gather.
     """
 
     def __init__(self, room: np.ndarray, cap: WorkerCapacity):
         self.room = room
         self.reps, self.n_workers, self.weeks = room.shape
         self.hw, self.lw = cap.high_weight.astype(np.int64), cap.low_weight.astype(np.int64)
-        heaviest = max(int(self.hw.max(initial=0)), int(self.lw.max(initial=0)), 1)
-        span = int(np.abs(room).max(initial=0)) + heaviest * 64 + 1  # a family of up to 64 members fits below
-        self.offset = np.int64(2 * span + 1)
-        base = np.arange(self.reps * self.n_workers, dtype=np.int64).reshape(self.reps, self.n_workers)
-        self.base = base * self.offset
-        self.flat = (_suffix_min(room).astype(np.int64) + self.base[:, :, None]).ravel()
+        self.sure = np.ascontiguousarray(_suffix_min(room))
+        self.first: dict[tuple[int, int], np.ndarray] = {}
 
-    def first_weeks(self, workers: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """(reps, len(workers)): first week from which each worker has ``weights`` of room for good
-        (``weeks``: never within the horizon)."""
-        row = np.arange(self.reps)[:, None] * self.n_workers + workers[None, :]
-        found = np.searchsorted(self.flat, weights[None, :] + self.base[:, workers], side="left")
-        return found - row * self.weeks
+    def weight(self, shape: tuple[int, int], workers: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return shape[0] * self.hw[workers] + shape[1] * self.lw[workers]
+
+    def first_for(self, shape: tuple[int, int]) -> np.ndarray:
+        """(reps, workers): first week from which a unit of this shape fits for good (``weeks``: never)."""
+        if shape not in self.first:
+            starts = np.arange(self.reps * self.n_workers, dtype=np.int64) * self.weeks
+            weights = np.tile(self.weight(shape), self.reps)
+            self.first[shape] = _first_at_least(self.sure.ravel(), starts, weights, self.weeks).reshape(
+                self.reps, self.n_workers)
+        return self.first[shape]
+
+    def forget(self, shape: tuple[int, int]) -> None:
+        """No unit of this shape is left in the queue: stop refreshing it."""
+        self.first.pop(shape, None)
 
     def claim(self, reps: np.ndarray, workers: np.ndarray, start: np.ndarray, stops: list[np.ndarray],
               weights: list[np.ndarray]) -> None:
         """Replication r's unit takes weights[m][r] from week start[r] until stops[m][r] (exclusive)."""
-        week = np.arange(self.weeks)[None, :]
-        rows = self.room[reps, workers]
+        n, at = reps.size, np.arange(reps.size)
+        held = np.zeros((n, self.weeks + 1), dtype=np.int64)
         for stop, weight in zip(stops, weights, strict=True):
-            held = (week >= start[:, None]) & (week < stop[:, None])
-            rows -= held * weight[:, None].astype(rows.dtype)
+            held[at, start] += weight
+            held[at, np.minimum(stop, self.weeks)] -= weight
+        rows = self.room[reps, workers] - np.cumsum(held[:, :self.weeks], axis=1).astype(self.room.dtype)
         self.room[reps, workers] = rows
-        at = ((reps * self.n_workers + workers) * self.weeks)[:, None] + week
-        self.flat[at] = _suffix_min(rows).astype(np.int64) + self.base[reps, workers][:, None]
+        sure = np.ascontiguousarray(_suffix_min(rows))
+        self.sure[reps, workers] = sure
+        starts = at.astype(np.int64) * self.weeks
+        for shape, first in self.first.items():
+            first[reps, workers] = _first_at_least(sure.ravel(), starts, self.weight(shape, workers), self.weeks)
 
 
 def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], queue: list[int],
@@ -195,20 +220,26 @@ def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: 
     # Room frees when a served client leaves: week by week, cumulated.
     leave = np.minimum(_weeks(_remaining_months(agency, el, now, served, reps, rng)), weeks)  # (reps, served)
     cell = (np.arange(reps)[:, None] * m + w_of[None, :]) * (weeks + 1) + leave
-    freed = np.bincount(cell.ravel(), weights=np.broadcast_to(load, leave.shape).ravel(),
-                        minlength=reps * m * (weeks + 1)).reshape(reps, m, weeks + 1)[:, :, :weeks]
-    room = (room0[None, :, None] + np.cumsum(freed, axis=2)).astype(np.int32)
-    rooms = _Rooms(room, cap)
+    room = np.bincount(cell.ravel(), weights=np.broadcast_to(load, leave.shape).ravel(),
+                       minlength=reps * m * (weeks + 1)).astype(np.int32).reshape(reps, m, weeks + 1)
+    room[:, :, 0] += room0.astype(np.int32)[None, :]
+    np.cumsum(room, axis=2, out=room)  # the last column holds exits beyond the horizon: never read
+    rooms = _Rooms(room[:, :, :weeks], cap)
 
     dists = _durations(agency.policy)
     placed = np.full((reps, len(queue)), horizon_weeks, dtype=np.int64)
     all_reps = np.arange(reps)
+    left = Counter((units[u].high, units[u].low) for u in queue if len(units[u].eligible))
     for q, u in enumerate(queue):
         unit = units[u]
         if len(unit.eligible) == 0:
             continue
         eligible = unit.eligible.astype(np.int64)
-        first = rooms.first_weeks(eligible, unit.high * rooms.hw[eligible] + unit.low * rooms.lw[eligible])
+        shape = (unit.high, unit.low)
+        first = rooms.first_for(shape)[:, eligible]
+        left[shape] -= 1
+        if not left[shape]:
+            rooms.forget(shape)
         pick = first.argmin(axis=1)
         week = np.maximum(first[all_reps, pick], 1)  # not placed tonight: next week at the soonest
         ok = week < horizon_weeks
