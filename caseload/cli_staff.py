@@ -98,6 +98,8 @@ def print_staffing(plan: StaffingPlan) -> None:
     for label, value in rows:
         head.add_row(label, value)
     console.print(head)
+    if plan.summary.get("moves"):
+        console.print(plan.summary["moves"], highlight=False)
     frame = plan.hires_frame()
     if len(frame):
         hires = Table(title="Hires", title_justify="left")

@@ -41,6 +41,8 @@ from optimizer.plan import Plan, make_plan
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
 DEFAULT_FRONTIER_STEPS = 10
+MOVES_NOTE = ("placements without and with the hires keep every active client with their worker (no optional "
+              "moves); caseload assign on workers_with_hires.csv may place more, with its moves (max_moves_share)")
 NAMING_RESERVE_S = 1.0        # kept from the time limit to name the plan (0.2 s on 6,000 clients), and as
                               # HiGHS overshoots its limits (measured 0.4 s in all on 6,000 clients)
 NAMING_PER_CLIENT_S = 2e-5
@@ -372,6 +374,7 @@ def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, se
         "placement_bound": bound, "placement_gap": result.gap, "status": status,
         "bound_source": "HiGHS branch and cut's dual bound on the placement model with every affordable hire "
                         "optional (existing clients kept)",
+        "moves": MOVES_NOTE,
         "clients_placed": clients_placed, "unit_costs": {cid: costs[cid] for cid in hires},
         "waiting_with_hires": plan.summary["waiting"],
         "waiting_by_reason": _reasons_without_ids(plan.summary["waiting_by_reason"]),
