@@ -22,7 +22,7 @@ from caseload.validation import ValidationFailed
 
 CORPUS = Path(__file__).parent / "data" / "bad"
 CASES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
-TARGET = {"clients": "clients", "workers": "workers", "policy": "policy"}
+TARGET = {"clients": "clients", "workers": "workers", "policy": "policy", "overrides": "overrides"}
 runner = CliRunner()
 
 
