@@ -59,6 +59,8 @@ def plot_frontier(frontier: list[dict[str, Any]], path: Path) -> None:
     width = (budgets[1] - budgets[0]) * 0.5 if len(budgets) > 1 else 1.0
     twin.bar(budgets, per, width=width, color="tab:orange", alpha=0.35, label=f"clients per ${PER_DOLLARS:,}")
     twin.set_ylabel(f"marginal clients per ${PER_DOLLARS:,}")
+    ax.set_zorder(twin.get_zorder() + 1)  # the placements line over the bars
+    ax.patch.set_visible(False)
     lines, labels = ax.get_legend_handles_labels()
     more, more_labels = twin.get_legend_handles_labels()
     ax.legend(lines + more, labels + more_labels, loc="lower right", fontsize=8)
