@@ -54,6 +54,34 @@ RUN_COLUMNS = {
                                           "applied when it ran (caseload assign --db)"),
     "approved_by": st.column_config.TextColumn("approved by"),
 }
+RUN_COMPARE_COLUMNS = {
+    "client_id": st.column_config.TextColumn("client"),
+    "change": st.column_config.TextColumn("what changed"),
+    "decision_a": st.column_config.TextColumn("A: decision"),
+    "worker_a": st.column_config.TextColumn("A: worker"),
+    "decision_b": st.column_config.TextColumn("B: decision"),
+    "worker_b": st.column_config.TextColumn("B: worker"),
+    "reason_a": st.column_config.TextColumn("A: why", width="medium"),
+    "reason_b": st.column_config.TextColumn("B: why", width="medium"),
+}
+AUDIT_COLUMNS = {
+    "entry_id": None,
+    "at": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm"),
+    "user": st.column_config.TextColumn("who"),
+    "action": st.column_config.TextColumn("what"),
+    "client_id": st.column_config.TextColumn("client"),
+    "detail": st.column_config.TextColumn("detail", width="medium"),
+    "reason": st.column_config.TextColumn("why", width="medium"),
+}
+OVERRIDE_COLUMNS = {
+    "override_id": st.column_config.NumberColumn("id", format="%d"),
+    "client_id": st.column_config.TextColumn("client"),
+    "worker_id": st.column_config.TextColumn("worker"),
+    "reason": st.column_config.TextColumn("why", width="medium"),
+    "set_by": st.column_config.TextColumn("set by"),
+    "set_at": st.column_config.DatetimeColumn("set (UTC)", format="YYYY-MM-DD HH:mm"),
+    "until": st.column_config.DateColumn("until"),
+}
 QUEUE_COLUMNS = {
     "position": st.column_config.NumberColumn("position", format="%d",
                                               help="Order in which the optimizer would place this client among "

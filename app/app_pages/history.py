@@ -88,8 +88,9 @@ with compare_tab:
             else:
                 counts = store_runs.change_counts(changes)
                 if counts is not None:
-                    st.dataframe(counts, hide_index=True, key="compare_counts")
-                st.dataframe(changes, hide_index=True, width="stretch", key="compare_table")
+                    st.dataframe(counts, hide_index=True, key="compare_counts", column_config=views.RUN_COMPARE_COLUMNS)
+                st.dataframe(changes, hide_index=True, width="stretch", key="compare_table",
+                             column_config=views.RUN_COMPARE_COLUMNS)
 
 with audit_tab:
     try:
@@ -100,4 +101,4 @@ with audit_tab:
     if trail.empty:
         st.info("No override, priority change or approval is recorded yet.")
     else:
-        st.dataframe(trail, hide_index=True, width="stretch", key="audit_table")
+        st.dataframe(trail, hide_index=True, width="stretch", key="audit_table", column_config=views.AUDIT_COLUMNS)

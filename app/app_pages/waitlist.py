@@ -116,7 +116,8 @@ with overrides_tab:
     if table.empty:
         st.caption("No override is set.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch", key="overrides_table")
+        st.dataframe(table, hide_index=True, width="stretch", key="overrides_table",
+                     column_config=views.OVERRIDE_COLUMNS)
 
     add, priority, remove = st.columns(3)
     with add.form("add_override", clear_on_submit=True):
@@ -185,4 +186,4 @@ with overrides_tab:
     if trail.empty:
         st.caption("Nothing recorded yet.")
     else:
-        st.dataframe(trail, hide_index=True, width="stretch", key="audit_trail")
+        st.dataframe(trail, hide_index=True, width="stretch", key="audit_trail", column_config=views.AUDIT_COLUMNS)

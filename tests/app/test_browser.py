@@ -338,31 +338,37 @@ def walk_through_every_page(page, app_url: str) -> None:
     shot(page, "scenarios-compare")
 
 
-def recorded_store(folder: Path) -> str:
-    """The sample agency in a SQLite store with one run `caseload assign --db` recorded (committed)."""
+def proposed_store(folder: Path) -> None:
+    """The sample agency in a SQLite store (`agency.db` in `folder`) with one run another coordinator
+    proposed (seed 1) and nobody approved."""
     from caseload.store.database import open_engine
     from caseload.store.runs import run_and_record
     from caseload.store.state import import_folder
     from optimizer import assign
 
-    url = f"sqlite:///{folder / 'agency.db'}"
-    engine = open_engine(url)
+    engine = open_engine(f"sqlite:///{folder / 'agency.db'}")
     try:
         import_folder(engine, SAMPLE)
         limit = float(NIGHTLY_LIMIT_S)
-        run_and_record(engine, lambda agency: assign(agency, time_limit_s=limit, seed=1), seed=1, time_limit_s=limit)
+        run_and_record(engine, lambda agency: assign(agency, time_limit_s=limit, seed=1), seed=1, time_limit_s=limit,
+                       propose=True, user="omar")
     finally:
         engine.dispose()
-    return url
 
 
 def test_the_coordinators_loop_in_a_real_browser(browser, tmp_path):
-    """Nightly on the store (a proposal, then Approve), History (runs, a plan, two runs compared) and the
-    Waitlist (queue, reviews, overrides), each without an exception box or a browser error."""
+    """A coordinator signs in; Nightly on the store (a proposal, then Approve), History (runs, a plan, the
+    two proposals compared) and the Waitlist (queue, reviews, overrides), each without an exception box or
+    a browser error."""
     pytest.importorskip("caseload.store.overrides")
     pytest.importorskip("planning.waitlist")
-    recorded_store(tmp_path)
-    with running_app("store", tmp_path, {"CASELOAD_DB": "sqlite:///agency.db"}) as app_url:  # as the page shows it
+    from caseload.auth import add_user
+
+    proposed_store(tmp_path)
+    auth = tmp_path / "auth.yaml"
+    add_user(auth, "amira", "correct horse battery", "coordinator")
+    env = {"CASELOAD_DB": "sqlite:///agency.db", "CASELOAD_AUTH_FILE": str(auth)}  # the URL as the page shows it
+    with running_app("store", tmp_path, env) as app_url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -376,6 +382,9 @@ def test_the_coordinators_loop_in_a_real_browser(browser, tmp_path):
 
 def walk_the_coordinators_loop(page, app_url: str) -> None:
     page.goto(app_url)
+    page.get_by_role("textbox", name="User name").fill("amira")
+    page.get_by_role("textbox", name="Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Nightly assignment", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
     page.locator('[data-testid="stRadio"]').get_by_text("Read the store").click()
     settle(page)
@@ -397,11 +406,17 @@ def walk_the_coordinators_loop(page, app_url: str) -> None:
     settle(page)
     no_exception(page, "history")
     assert page.locator('[data-testid="stMetric"]').count() >= 4
+    assert page.get_by_role("heading", name="approved").count() == 1  # the newest run, approved on the Nightly page
     shot(page, "history")
     page.get_by_role("tab", name="Compare two runs").click()
     settle(page)
+    assert page.locator('[data-testid="stDataFrame"]:visible').count() == 2  # the two plans differ (seeds 1, 0)
     no_exception(page, "history-compare")
     shot(page, "history-compare")
+    page.get_by_role("tab", name="Audit trail").click()
+    settle(page)
+    assert page.locator('[data-testid="stDataFrame"]:visible').count() == 1  # the approval, with who and when
+    no_exception(page, "history-audit")
 
     page.get_by_role("link", name="Waitlist").click()
     page.get_by_role("heading", name="Waitlist", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
