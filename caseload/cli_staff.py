@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from caseload.cli_assign import USER_ERROR, _parse_as_of, console, err_console, load_or_exit, print_errors
+from caseload.cli_common import USER_ERROR, console, err_console, load_or_exit, open_store, parse_as_of, print_errors
 from caseload.validation import ValidationFailed
 
 if TYPE_CHECKING:
@@ -31,12 +31,11 @@ def _agency(data_dir: Path | None, policy: Path | None, db: str | None, as_of: d
         if data_dir is not None or policy is not None:
             err_console.print("staff --db reads the store: give no DATA_DIR or --policy with it")
             raise typer.Exit(USER_ERROR)
-        from caseload.cli_store import _engine
         from caseload.store.database import StoreError
         from caseload.store.state import store_agency
 
         try:
-            return store_agency(_engine(db, create=False), as_of)
+            return store_agency(open_store(db, create=False), as_of)
         except StoreError as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(USER_ERROR) from None
@@ -162,7 +161,7 @@ def register(app: typer.Typer) -> None:
         from planning.report import write_staffing
         from planning.staffing import bottlenecks, plan_hires
 
-        agency = _agency(data_dir, policy, db, _parse_as_of(as_of))
+        agency = _agency(data_dir, policy, db, parse_as_of(as_of))
         dollars = _budget(budget, budget_fte, agency)
         pool, source = _candidates(candidates, agency)
         plan_s, bottleneck_s = _time_limits(time_limit, agency.policy.time_limit_s, frontier_steps, bottlenecks_on)
