@@ -162,7 +162,7 @@ def hire_list(plan: Any) -> pd.DataFrame:
     return frame.sort_values(["clients_placed", "candidate_id"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _hires_text(hires: dict[str, int]) -> str:
+def hires_text(hires: dict[str, int]) -> str:
     return "; ".join(f"{n} x {cid}" for cid, n in hires.items()) or "none"
 
 
@@ -170,7 +170,7 @@ def frontier_frame(plan: Any) -> pd.DataFrame:
     """The frontier's rows as a table: budget, placed, added, cost, hires, bound, proven, clients per $100,000."""
     per = f"placed_per_{PER_DOLLARS}"
     rows = [{"budget": r["budget"], "placed": r["placed"], "added": r["added"], "cost": r["cost"],
-             "hires": _hires_text(r.get("hires") or {}), "bound": r.get("bound"), "proven": r.get("proven"),
+             "hires": hires_text(r.get("hires") or {}), "bound": r.get("bound"), "proven": r.get("proven"),
              per: r.get(per)} for r in plan.frontier]
     frame = pd.DataFrame(rows, columns=["budget", "placed", "added", "cost", "hires", "bound", "proven", per])
     frame["bound"] = frame["bound"].astype("Int64")
@@ -179,8 +179,13 @@ def frontier_frame(plan: Any) -> pd.DataFrame:
 
 
 def bottleneck_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The bottleneck table with language names (the method is said once, under the table)."""
+    """The bottleneck table with language names; the method is said once, under the table, and a row that was
+    not re-solved says why in `note`."""
+    from planning.staffing import BOTTLENECK_METHOD
+
     out = table.drop(columns=["method"], errors="ignore").copy()
+    if "method" in table.columns:
+        out["note"] = [m if m != BOTTLENECK_METHOD else "" for m in table["method"]]
     out.insert(1, "language_name", [language_name(c) if c else "" for c in out["language"]])
     for column in ("one_more_fte_places", "at_most"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
@@ -205,7 +210,7 @@ def summary_frame(plan: Any, projected: Projected | None = None) -> pd.DataFrame
                  ("target p90 wait (months)", projected.target_wait_months),
                  ("smallest added FTE for the target", "not met on the candidates' ladder" if search.added_fte is None
                   else search.added_fte),
-                 ("hires for the target", _hires_text(search.hires))]
+                 ("hires for the target", hires_text(search.hires))]
     return pd.DataFrame(rows, columns=["figure", "value"]).astype({"value": str})
 
 
@@ -258,7 +263,8 @@ def frontier_figure(plan: Any) -> go.Figure:
                   annotation_text=f"recommended: ${plan.cost:,.0f}", annotation_position="top left")
     fig.update_xaxes(title_text="budget for hires ($ a year)", tickprefix="$", tickformat="~s")
     fig.update_yaxes(title_text="clients placed tonight", secondary_y=False)
-    fig.update_yaxes(title_text=f"clients per ${PER_DOLLARS:,}", secondary_y=True, showgrid=False, rangemode="tozero")
+    fig.update_yaxes(title_text=f"clients per ${PER_DOLLARS:,}", secondary_y=True, showgrid=False, rangemode="tozero",
+                     tickformat=".0f")
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.1,
                       legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
     return fig

@@ -39,17 +39,21 @@ HIRE_COLUMNS = {
     "french": st.column_config.CheckboxColumn("French"),
     "areas": st.column_config.TextColumn("areas"),
 }
+HIRE_ORDER = ("candidate_id", "clients_placed", "languages", "french", "areas", "hires", "fte", "annual_cost")
+BOTTLENECK_ORDER = ("language_name", "french", "area", "waiting", "one_more_fte_places", "at_most", "proven", "note",
+                    "reasons")
 BOTTLENECK_COLUMNS = {
     "language": None,
     "language_name": st.column_config.TextColumn("language"),
     "french": st.column_config.CheckboxColumn("French service"),
     "area": st.column_config.TextColumn("area"),
     "waiting": st.column_config.NumberColumn("waiting", format="%d"),
-    "reasons": st.column_config.TextColumn("why they wait", width="large"),
+    "reasons": st.column_config.TextColumn("why they wait (reason: clients)", width="large"),
     "one_more_fte_places": st.column_config.NumberColumn("one more FTE places", format="%d"),
     "at_most": st.column_config.NumberColumn("at most", format="%d", help="The most the re-solve's proven "
                                              "bound allows"),
     "proven": st.column_config.CheckboxColumn("proven", help="Both solves reached their optimum"),
+    "note": st.column_config.TextColumn("note", width="medium"),
 }
 FRONTIER_COLUMNS = {
     "budget": st.column_config.NumberColumn("budget", format="dollar"),
@@ -93,6 +97,7 @@ def _form(loaded: state.Loaded, seed: int) -> dict[str, Any] | None:
         cols = st.columns([2, 1, 1])
         budget = cols[0].number_input("Budget for hires ($ a year)", min_value=0.0, max_value=1e9, step=10_000.0,
                                       value=float(round(5 * policy.cost_per_fte, -3)), key="hires_budget",
+                                      format="%.0f",
                                       help=f"One FTE costs ${policy.cost_per_fte:,.0f} a year (the policy's "
                                            "cost_per_fte) unless a candidates file says otherwise.")
         limit = cols[1].number_input("Time limit (s)", min_value=1.0, max_value=600.0, step=1.0,
@@ -192,11 +197,14 @@ def _headline(plan: Any) -> None:
                    delta=f"{added:+,} from {plan.placed_without:,}" if added else "no change",
                    delta_color="normal" if added else "off")
     bound = "-" if plan.bound is None else f"{plan.bound:,}"
-    cols[3].metric("Proven bound for this budget", bound, border=True,
-                   help="No choice of hires within the budget places more (HiGHS branch and cut's dual bound)")
+    cols[3].metric("Proven bound", bound, border=True,
+                   help="No choice of hires within this budget places more tonight (HiGHS branch and cut's dual "
+                        "bound on the placement model with every affordable hire optional)")
     notes = [f"status {plan.status}"]
-    if plan.gap is not None:
-        notes.append(f"within {plan.gap:.1%} of the proven best")
+    if plan.gap == 0:
+        notes.append("no choice of hires within the budget places more")
+    elif plan.gap is not None:
+        notes.append(f"within {plan.gap:.1%} of the proven bound")
     notes += [f"candidates {plan.summary.get('candidates_source', '')}", f"{plan.summary.get('wall_time_s', 0):.1f} s"]
     st.caption("; ".join(notes))
 
@@ -207,7 +215,7 @@ def _hire_list(plan: Any, agency_key: str) -> None:
     if table.empty:
         st.info("No hire: no position the budget pays for places a waiting client tonight.")
         return
-    st.dataframe(table, hide_index=True, width="stretch", column_config=HIRE_COLUMNS)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=HIRE_COLUMNS, column_order=HIRE_ORDER)
     taken = int(table["clients_placed"].sum())
     added = plan.placed_with - plan.placed_without
     st.caption(f"Together the hires add {added:,} placements tonight. 'clients placed' counts the waiting clients "
@@ -231,11 +239,14 @@ def _bottlenecks(table: pd.DataFrame | None, job: Job | None, error: str | None,
     elif table.empty:
         st.info("Nobody waits tonight: no bottleneck.")
     else:
-        st.dataframe(hires.bottleneck_view(table), hide_index=True, width="stretch",
-                     column_config=BOTTLENECK_COLUMNS)
+        view = hires.bottleneck_view(table)
+        st.dataframe(view, hide_index=True, width="stretch", column_config=BOTTLENECK_COLUMNS,
+                     column_order=BOTTLENECK_ORDER)
         from planning.staffing import BOTTLENECK_METHOD
 
-        st.caption(f"How it is computed: {BOTTLENECK_METHOD}.")
+        skipped = int((view["note"] != "").sum()) if "note" in view else 0
+        st.caption((f"{skipped} group(s) not re-solved (see note): a longer time limit re-solves more. "
+                    if skipped else "") + f"How it is computed: {BOTTLENECK_METHOD}.")
 
 
 def _projection(projected: hires.Projected | None, job: Job | None, error: str | None) -> None:
@@ -256,9 +267,10 @@ def _projection(projected: hires.Projected | None, job: Job | None, error: str |
         cols[2].metric(f"FTE to keep the p90 wait under {target}", "not met", border=True,
                        help="No added FTE on the candidates' ladder meets the target every month")
     else:
-        cols[2].metric(f"FTE to keep the p90 wait under {target}", f"+{search.added_fte:g}", border=True,
+        cols[2].metric(f"FTE to keep the p90 wait under {target}",
+                       f"+{search.added_fte:g}" if search.added_fte else "none needed", border=True,
                        help="Smallest added FTE whose projected 90th-percentile wait meets the target every month: "
-                            + hires._hires_text(search.hires))
+                            + hires.hires_text(search.hires))
     st.plotly_chart(hires.projection_figure(projected), key="hires_projection")
     st.caption(f"{p.replications} replications over {p.months} months from today's caseload, the same seeds with "
                "and without the hires; lines are means, bands hold 90% of runs. The wait counts from today "
