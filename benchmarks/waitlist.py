@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,6 +54,13 @@ def git_commit() -> str:
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def child_cpu_s() -> float:
+    """Processor time (user + system) used so far by finished child processes: on a shared machine the wall
+    time of a command includes waiting for a core, its processor time does not."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def parts(agency, plan, seed: int) -> dict[str, float]:
@@ -95,15 +103,17 @@ def run_size(n: int, seed: int, repeats: int, time_limit: float, whole: bool) ->
     row["placed"] = plan.summary.get("placed")
     row["left_waiting"] = plan.summary.get("waiting")
 
-    times, loads = [], []
+    times, cpus, loads = [], [], []
     table = None
     for _ in range(repeats):
         loads.append(load_average())
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         table = waitlist(agency, plan, seed=seed)
         times.append(time.perf_counter() - t)
-        print(f"  {n:,} clients: waitlist given the plan {times[-1]:.2f} s (load {loads[-1]})", flush=True)
-    row.update(waitlist_s=times, waitlist_loads=loads, replications=REPLICATIONS)
+        cpus.append(time.process_time() - cpu)
+        print(f"  {n:,} clients: waitlist given the plan {times[-1]:.2f} s wall, {cpus[-1]:.2f} s processor "
+              f"(load {loads[-1]})", flush=True)
+    row.update(waitlist_s=times, waitlist_cpu_s=cpus, waitlist_loads=loads, replications=REPLICATIONS)
     row["parts"] = parts(agency, plan, seed)
     row["rows"] = len(table)
     row["not_expected"] = int(table["expected_placement"].isna().sum())
@@ -119,15 +129,34 @@ def run_size(n: int, seed: int, repeats: int, time_limit: float, whole: bool) ->
                    str(folder / "out"), "--as-of", agency.as_of.isoformat(), "--time-limit", f"{time_limit:g}",
                    "--seed", str(seed), "--rows", "0"]
             row["whole_load_before"] = load_average()
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), child_cpu_s()
             done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             row["whole_s"] = time.perf_counter() - t
+            row["whole_cpu_s"] = child_cpu_s() - cpu
             row["whole_load_after"] = load_average()
             row["whole_ok"] = done.returncode == 0
             row["whole_cmd"] = (f"caseload waitlist DATA_DIR --out OUT --as-of {agency.as_of.isoformat()} "
                                 f"--time-limit {time_limit:g} --seed {seed}")
             if done.returncode != 0:
                 print(done.stderr[-2000:], file=sys.stderr)
+            # The store's path: the latest recorded run is the plan, so the command does not solve.
+            store = str(folder / "store.db")
+            for step in (["import", str(folder / "agency"), "--db", store],
+                         ["assign", "--db", store, "--as-of", agency.as_of.isoformat(), "--time-limit",
+                          f"{time_limit:g}", "--seed", str(seed)]):
+                subprocess.run([sys.executable, "-m", "caseload.cli", *step], cwd=ROOT, capture_output=True,
+                               text=True, check=True)
+            cmd = [sys.executable, "-m", "caseload.cli", "waitlist", "--db", store, "--out", str(folder / "db-out"),
+                   "--as-of", agency.as_of.isoformat(), "--seed", str(seed), "--rows", "0"]
+            row["db_load_before"] = load_average()
+            t, cpu = time.perf_counter(), child_cpu_s()
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            row["db_s"] = time.perf_counter() - t
+            row["db_cpu_s"] = child_cpu_s() - cpu
+            row["db_load_after"] = load_average()
+            row["db_ok"] = done.returncode == 0 and "queue after run" in done.stdout
+            if not row["db_ok"]:
+                print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return row
@@ -149,16 +178,21 @@ def report(rows: list[dict], args: argparse.Namespace, started: str, load_start:
         "in benchmarks/assign.py; tonight's plan from `optimizer.assign` with the time limit above, timed apart",
         "",
         "| clients | workers | waiting after the plan | waitlist given the plan: median (s) | max (s) | load (1 min) "
-        "| target (s) | whole command (s) | load before / after | assign alone (s) |",
-        "|---:|---:|---:|---:|---:|---|---:|---:|---|---:|",
+        "| target (s) | whole command, folder (s) | load before / after | whole command, --db (s) "
+        "| load before / after | assign alone (s) |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---|---:|",
     ]
     for r in rows:
         median = statistics.median(r["waitlist_s"])
-        whole = f"{r['whole_s']:.1f}" + ("" if r.get("whole_ok", True) else " (failed)") if "whole_s" in r else "-"
+        whole = f"{r['whole_s']:.1f} ({r['whole_cpu_s']:.1f} cpu)" + ("" if r.get("whole_ok", True) else " (failed)") \
+            if "whole_s" in r else "-"
+        db = f"{r['db_s']:.1f} ({r['db_cpu_s']:.1f} cpu)" + ("" if r.get("db_ok", True) else " (failed)") \
+            if "db_s" in r else "-"
         lines.append(
             f"| {r['clients']:,} | {r['workers']} | {r['rows']:,} | **{median:.2f}** | {max(r['waitlist_s']):.2f} | "
             f"{', '.join(x.split()[0] for x in r['waitlist_loads'])} | {TARGET_S.get(r['clients'], '-')} | {whole} | "
-            f"{r.get('whole_load_before', '-')} / {r.get('whole_load_after', '-')} | {r['assign_s']:.1f} |")
+            f"{r.get('whole_load_before', '-')} / {r.get('whole_load_after', '-')} | {db} | "
+            f"{r.get('db_load_before', '-')} / {r.get('db_load_after', '-')} | {r['assign_s']:.1f} |")
     lines += ["", "## Against the target", ""]
     for r in rows:
         target = TARGET_S.get(r["clients"])
@@ -184,12 +218,19 @@ def report(rows: list[dict], args: argparse.Namespace, started: str, load_start:
             f"- parts (one more run, timed step by step): eligibility, capacity and units "
             f"{p['eligibility, capacity, units']:.2f} s; positions {p['positions']:.2f} s; Monte Carlo "
             f"{p['Monte Carlo']:.2f} s",
-            f"- runs: {', '.join(f'{t:.2f}' for t in r['waitlist_s'])} s",
+            f"- runs: {', '.join(f'{t:.2f}' for t in r['waitlist_s'])} s wall; processor time "
+            f"{', '.join(f'{t:.2f}' for t in r['waitlist_cpu_s'])} s",
         ]
         if "whole_s" in r:
-            lines.append(f"- whole command: `{r['whole_cmd']}` in {r['whole_s']:.1f} s (exit "
+            lines.append(f"- whole command: `{r['whole_cmd']}` in {r['whole_s']:.1f} s wall, "
+                         f"{r['whole_cpu_s']:.1f} s processor time (exit "
                          f"{'0' if r['whole_ok'] else 'non-zero'}): reading, the optimizer's plan, the waitlist, "
                          "writing waitlist.csv")
+        if "db_s" in r:
+            lines.append(f"- whole command on the store: `caseload waitlist --db STORE --out OUT` in {r['db_s']:.1f} s "
+                         f"wall, {r['db_cpu_s']:.1f} s processor time (exit {'0' if r['db_ok'] else 'non-zero'}): "
+                         "starting Python and importing the package, reading the store and its latest run (recorded "
+                         "beforehand by `caseload assign --db`, not timed), the waitlist, writing waitlist.csv")
         lines.append("")
     return "\n".join(lines) + "\n"
 
