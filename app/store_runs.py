@@ -139,6 +139,10 @@ def run_plan(url: str, run_id: int) -> tuple[Any, pd.DataFrame]:
         "reason": a.reason or "", "language": a.language or "", "travel_km": a.travel_km,
     } for a in stored.assignments], columns=["client_id", "decision", "worker_id", "reason", "language", "travel_km"])
     frame["travel_km"] = pd.to_numeric(frame["travel_km"], errors="coerce").round(1)
+    # What the run changed first (placed, moved, still waiting), then the clients it kept.
+    order = {"new": 0, "moved": 1, "waiting": 2, "kept": 3}
+    frame = frame.sort_values(["decision", "client_id"], key=lambda c: c.map(order) if c.name == "decision" else c,
+                              kind="stable").reset_index(drop=True)
     return stored, frame
 
 

@@ -478,4 +478,4 @@ def copy_for_readme(names: tuple[str, ...] = ("nightly-assignment", "history", "
         if not (ARTIFACTS / f"{name}.png").exists():
             continue
         with Image.open(ARTIFACTS / f"{name}.png") as image:
-            image.crop((300, 0, image.size[0], min(image.size[1], 1400))).save(target / f"{name}.png", optimize=True)
+            image.crop((302, 0, image.size[0], min(image.size[1], 1400))).save(target / f"{name}.png", optimize=True)
