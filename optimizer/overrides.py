@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from caseload.domain import Agency, NeedLevel, OverrideAction, Status
-from caseload.overrides import OVERRIDES_FILE, override_errors, override_rows
-from caseload.validation import InputError
+from caseload.overrides import OVERRIDES_FILE, STORED, override_errors, override_rows
+from caseload.validation import InputError, ValidationFailed
 from optimizer.eligibility import RULE_NAMES, compute_eligibility, worker_capacity
 
 # Rules a pin may override by its nature: the pin itself excludes every other worker, and a forbid of
@@ -62,3 +62,17 @@ def check_overrides(agency: Agency, *, file: str = OVERRIDES_FILE,
                                      "the pin would put the worker over target (capacity: caseload against "
                                      "the worker's FTE and ratios)"))
     return errors
+
+
+def refuse_overrides_that_cannot_hold(agency: Agency, *, file: str | None = None) -> None:
+    """Raise `ValidationFailed` when an override in force cannot hold (call it before `assign` on a store's
+    agency, as `caseload assign --db` and the app do): nothing runs. Files name their rows; the store's
+    overrides are named by action and client (`file` None)."""
+    if not agency.overrides:
+        return
+    if file is None:
+        errors = check_overrides(agency, file=STORED, rows=[None] * len(agency.overrides))
+    else:
+        errors = check_overrides(agency, file=file)
+    if errors:
+        raise ValidationFailed(errors)

@@ -116,3 +116,20 @@ def test_keep_marks_the_client_and_leaves_eligibility_alone():
     a = with_overrides(agency([active("A1", "W1")], [worker("W1"), worker("W2")]), Override("A1", KEEP, "stays"))
     el = compute_eligibility(a)
     assert el.is_kept(0) and len(el.eligible(0)) == 2 and not el.forced[0]
+
+
+def test_check_overrides_names_the_rule_or_capacity_a_pin_or_keep_breaks():
+    from optimizer.overrides import check_overrides
+
+    a = agency([client("C1", languages=("ti",)), client("C2"), active("A1", "W2"), *caseload("W3", n_low=50)],
+               [worker("W1"), worker("W2", available=False), worker("W3")], keep_on_leave=False)
+    a.overrides = [Override("C1", PIN, "x", "W1"), Override("C2", PIN, "x", "W3"), Override("A1", KEEP, "x")]
+    errors = check_overrides(a)
+    assert [(e.row, e.column, e.value) for e in errors] == [(2, "worker_id", "W1"), (3, "worker_id", "W3"),
+                                                            (4, "action", "keep")]
+    assert "rule language_shared" in errors[0].rule
+    assert "over target" in errors[1].rule
+    assert "rule unavailable_takes_no_one_new" in errors[2].rule
+    # allows: a worker with room, a client already served by the pinned worker (no load added), a keep that holds
+    a.overrides = [Override("C2", PIN, "x", "W1"), Override("AW3L0", PIN, "x", "W3"), Override("AW3L1", KEEP, "x")]
+    assert check_overrides(a) == []
