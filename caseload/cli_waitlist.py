@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from caseload.cli_assign import USER_ERROR, _parse_as_of, console, err_console, load_or_exit
+from caseload.cli_common import (
+    USER_ERROR,
+    console,
+    fail,
+    load_or_exit,
+    open_store,
+    parse_as_of,
+    print_errors,
+    refuse_broken_overrides,
+)
+from caseload.validation import ValidationFailed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,47 +41,48 @@ SORTS = ("position", "days_waiting")
 HEAD_ROWS = 20
 
 
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(USER_ERROR)
-
-
-def _agency(command: str, data_dir: Path | None, policy: Path | None, db: str | None, as_of: date | None) -> Agency:
-    """Today's state: from a data folder, or from the store with --db."""
+def _agency(command: str, data_dir: Path | None, policy: Path | None, db: str | None, as_of: date | None,
+            solving: bool = False) -> Agency:
+    """Today's state: from a data folder, or from the store with --db (its overrides were checked when set)."""
     if db is not None:
         if data_dir is not None or policy is not None:
-            raise _fail(f"{command} --db reads the store: give no DATA_DIR or --policy with it")
-        from caseload.cli_store import _engine
+            raise fail(f"{command} --db reads the store: give no DATA_DIR or --policy with it")
         from caseload.store.database import StoreError
         from caseload.store.state import store_agency
 
         try:
-            agency = store_agency(_engine(db, create=False), as_of)
+            agency = store_agency(open_store(db, create=False), as_of)
         except StoreError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if not agency.clients or not agency.workers:
-            raise _fail("the store has no clients or no workers: run `caseload import DATA_DIR --db ...` first")
+            raise fail("the store has no clients or no workers: run `caseload import DATA_DIR --db ...` first")
         return agency
     if data_dir is None:
-        raise _fail(f"{command} needs DATA_DIR (or --db URL to read the store)")
-    return load_or_exit(data_dir, policy, as_of=as_of)
+        raise fail(f"{command} needs DATA_DIR (or --db URL to read the store)")
+    agency = load_or_exit(data_dir, policy, as_of=as_of)
+    if solving:  # overrides that cannot hold are bad input, as for `caseload assign`
+        try:
+            refuse_broken_overrides(agency, file="overrides.csv")
+        except ValidationFailed as failure:
+            print_errors(failure)
+            raise typer.Exit(USER_ERROR) from None
+    return agency
 
 
 def _stored_plan(db: str) -> tuple[Plan | None, str]:
     """The latest run recorded in the store as a Plan, and a line saying which run it is."""
-    from caseload.cli_store import _engine
     from caseload.store.database import StoreError
     from caseload.store.runs import get_run, latest_run_id
     from optimizer.plan import Plan
 
-    engine = _engine(db, create=False)
+    engine = open_store(db, create=False)
     try:
         run_id = latest_run_id(engine)
         if run_id is None:
             return None, "no run in the store yet: solving tonight's plan"
         run = get_run(engine, run_id)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     return Plan(assignments=list(run.assignments), summary=dict(run.summary)), \
         f"queue after run {run_id} of {run.record.as_of.isoformat()} (--solve for a fresh plan)"
 
@@ -173,17 +184,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The waitlist as a queue: position, why each client waits, expected placement and next check-in."""
         if sort not in SORTS:
-            raise _fail(f"--sort {sort!r}: must be one of {', '.join(SORTS)}")
+            raise fail(f"--sort {sort!r}: must be one of {', '.join(SORTS)}")
         if out is None:
-            raise _fail("waitlist needs --out OUT_DIR (for waitlist.csv)")
+            raise fail("waitlist needs --out OUT_DIR (for waitlist.csv)")
         if language is not None:
             from caseload.languages import UnknownLanguage, normalise_language
 
             try:
                 normalise_language(language)
             except UnknownLanguage as exc:
-                raise _fail(f"--language {language!r}: {exc}") from None
-        agency = _agency("waitlist", data_dir, policy, db, _parse_as_of(as_of))
+                raise fail(f"--language {language!r}: {exc}") from None
+        agency = _agency("waitlist", data_dir, policy, db, parse_as_of(as_of), solving=True)
         plan, note = (None, "solving tonight's plan") if db is None or solve else _stored_plan(db)
         from planning.waitlist import waitlist as build
 
@@ -215,7 +226,7 @@ def register(app: typer.Typer) -> None:
         """Reassessments and check-ins due (or overdue) and planned graduations, per worker."""
         from planning.reviews import reviews as build
 
-        agency = _agency("reviews", data_dir, policy, db, _parse_as_of(as_of))
+        agency = _agency("reviews", data_dir, policy, db, parse_as_of(as_of))
         due = build(agency, due_within_days=due_within, graduation_within_days=graduations_within)
         print_reviews(due, due_within, graduations_within)
         if out is not None:

@@ -23,6 +23,10 @@ optimizer's own view of the night, not a second copy of its rules:
   across replications are the expected date and its 80% range; a replication where the client is not
   placed within the horizon counts as later than the horizon (the date is empty when that is the median).
 
+A client the coordinator holds (override ``hold``) keeps the workers who could serve them once released
+(``eligible_workers``) and queues behind everyone sharing those workers: their claim starts the week after
+the hold's ``until`` date, after every client not held; a hold without an end date gives no date.
+
 What it leaves out, so that the dates are honest about their basis: new referrals (a new client of higher
 priority would come first; one of equal priority queues behind), dropouts and step-downs (both free room
 earlier: the dates lean late), intake pacing (`max_new_per_week`), and leave ending (a worker on leave
@@ -41,7 +45,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from caseload.domain import Agency, Decision, NeedLevel, Status
+from caseload.domain import Agency, Decision, NeedLevel, OverrideAction, Status
 from optimizer import compute_eligibility, worker_capacity
 from optimizer.eligibility import Eligibility, WorkerCapacity
 from optimizer.plan import Plan
@@ -203,10 +207,11 @@ class _Rooms:
 
 def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], queue: list[int],
                    now: Tonight, *, replications: int = REPLICATIONS, seed: int = 0,
-                   horizon_weeks: int = HORIZON_WEEKS) -> np.ndarray:
+                   horizon_weeks: int = HORIZON_WEEKS, earliest: np.ndarray | None = None) -> np.ndarray:
     """(replications, len(queue)) week in which each queued unit is placed (``horizon_weeks``: not within it).
 
-    ``queue`` lists unit indices in queue order (best-ranked first).
+    ``queue`` lists unit indices in queue order (best-ranked first); ``earliest`` (per queue entry) the first
+    week a unit may be placed (a hold's end; ``horizon_weeks`` or more: never).
     """
     rng = np.random.default_rng(seed)
     weeks, m = horizon_weeks + 1, el.n_workers
@@ -241,7 +246,8 @@ def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: 
         if not left[shape]:
             rooms.forget(shape)
         pick = first.argmin(axis=1)
-        week = np.maximum(first[all_reps, pick], 1)  # not placed tonight: next week at the soonest
+        soonest = 1 if earliest is None else max(1, int(earliest[q]))  # not placed tonight: next week at best
+        week = np.maximum(first[all_reps, pick], soonest)
         ok = week < horizon_weeks
         if not ok.any():
             continue
@@ -276,6 +282,13 @@ def positions(units: list[Unit], queue: list[int], n_workers: int, block: int = 
     return out
 
 
+def _hold_ends(as_of: date, until: list[date | None], horizon_weeks: int) -> int:
+    """The first week a held unit may be placed: the week after its last hold lapses (never without an end)."""
+    if any(day is None for day in until):
+        return horizon_weeks
+    return max(1, math.ceil(((max(until) - as_of).days + 1) / STEP_DAYS))
+
+
 def _dates(as_of: date, weeks: np.ndarray, horizon_weeks: int) -> pd.Series:
     """Week numbers as dates (the end of that week); beyond the horizon: NaT."""
     days = np.where(weeks >= horizon_weeks, np.nan, weeks * STEP_DAYS)
@@ -301,15 +314,24 @@ def waitlist(agency: Agency, plan: Plan | None = None, *, seed: int = 0, replica
         say("making tonight's plan")
         plan = assign(agency, time_limit_s=time_limit_s, seed=seed)
     say("ordering the queue")
-    el = compute_eligibility(agency)
-    cap = worker_capacity(agency, el)
+    holds = {o.client_id: o.until for o in agency.live_overrides if o.action == OverrideAction.HOLD}
+    free = agency if not holds else Agency(  # who could serve a held client once the hold ends
+        agency.clients, agency.workers, agency.policy, as_of=agency.as_of,
+        overrides=[o for o in agency.overrides if o.action != OverrideAction.HOLD])
+    el = compute_eligibility(free)
+    cap = worker_capacity(free, el)
     now = tonight(agency, el, plan)
-    units = rule_family_one_worker(agency, el)
-    queue = [u for u in ranked(units) if all(now.worker_of[i] < 0 for i in units[u].members)]
+    units = rule_family_one_worker(free, el)
+    waiting = [u for u in ranked(units) if all(now.worker_of[i] < 0 for i in units[u].members)]
+    held = {u for u in waiting if any(el.clients[i].client_id in holds for i in units[u].members)}
+    queue = [u for u in waiting if u not in held] + [u for u in waiting if u in held]
+    earliest = np.array([_hold_ends(agency.as_of, [holds.get(el.clients[i].client_id, agency.as_of)
+                                                   for i in units[u].members], horizon_weeks) if u in held else 1
+                         for u in queue], dtype=np.int64)
     position = positions(units, queue, el.n_workers)
     say("estimating placement dates")
-    weeks = expected_weeks(agency, el, cap, units, queue, now, replications=replications, seed=seed,
-                           horizon_weeks=horizon_weeks)
+    weeks = expected_weeks(free, el, cap, units, queue, now, replications=replications, seed=seed,
+                           horizon_weeks=horizon_weeks, earliest=earliest)
     ordered = np.sort(weeks, axis=0)
     pick = {name: ordered[min(len(ordered) - 1, int(math.floor(q * (len(ordered) - 1) + 0.5)))]
             for name, q in (("early", EARLY_Q), ("median", 0.5), ("late", LATE_Q))}

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caseload.domain import Agency, Client, NeedLevel, Policy, Status, Worker
+from caseload.domain import Agency, Client, NeedLevel, Override, OverrideAction, Policy, Status, Worker
 from optimizer import compute_eligibility, greedy_assign
 from planning.waitlist import COLUMNS, NOT_IN_PLAN, waitlist
 from simulation import run_scenario, start_state_from_agency
@@ -203,3 +203,18 @@ def test_an_overdue_caseload_frees_room_within_weeks(need) -> None:
     agency = Agency(clients, staff, Policy(), as_of=AS_OF)
     table = waitlist(agency, greedy_assign(agency), replications=50)
     assert months_after(table["expected_placement_late"].iloc[0], AS_OF) <= 35 / DAYS_PER_MONTH
+
+
+def test_a_held_client_waits_for_the_hold_to_end_behind_the_others() -> None:
+    agency = full_agency(waiting=4)
+    free = waitlist(agency, greedy_assign(agency), replications=60).set_index("client_id")
+    until = AS_OF + timedelta(days=120)
+    agency.overrides = [Override("q00", OverrideAction.HOLD, "awaiting consent", until=until),
+                        Override("q01", OverrideAction.HOLD, "moving cities")]
+    table = waitlist(agency, greedy_assign(agency), replications=60).set_index("client_id")
+    assert table.loc["q00", "reason"].startswith("held by coordinator")
+    assert table.loc["q00", "expected_placement_early"] > pd.Timestamp(until)
+    assert pd.isna(table.loc["q01", "expected_placement"])          # no end date: no date
+    assert (table.loc[["q00", "q01"], "eligible_workers"] == 3).all()  # who could serve them once released
+    assert table.loc["q02", "position"] == 1 and table.loc["q00", "position"] > table.loc["q03", "position"]
+    assert table.loc["q02", "expected_placement"] <= free.loc["q02", "expected_placement"]
