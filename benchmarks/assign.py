@@ -259,6 +259,7 @@ def plot_profile(row: Row, path: Path) -> Path | None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     times = [p[0] for p in row.profile] + [row.assign_wall_s]
     placed = [p[1] for p in row.profile] + [row.placed]
@@ -271,6 +272,7 @@ def plot_profile(row: Row, path: Path) -> Path | None:
     ax.axvline(row.assign_budget_s, color="grey", linestyle="-", alpha=0.4, label=f"budget ({row.assign_budget_s:g} s)")
     if row.ref_placed is not None and row.ref_searched:
         ax.axhline(row.ref_placed, color="tab:purple", alpha=0.5, label=f"reference best ({row.ref_placed:,})")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("seconds since the run began")
     ax.set_ylabel("clients placed")
     load = "" if row.load_before is None else f"; load {row.load_before:g} -> {row.load_after:g}"
