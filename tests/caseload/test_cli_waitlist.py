@@ -128,3 +128,14 @@ def test_reviews_per_worker_and_csv(tmp_path: Path) -> None:
     again = tmp_path / "again"
     assert run("reviews", "--db", store, "--out", str(again), "--as-of", "2027-01-15").exit_code == 0
     assert read(again / "reviews.csv") == rows
+
+
+def test_an_override_that_cannot_hold_is_refused_like_bad_input(tmp_path: Path) -> None:
+    data = folder(tmp_path)
+    (data / "overrides.csv").write_text("client_id,action,worker_id,reason\na0,pin,w2,knows the family\n",
+                                        encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("waitlist", str(data), "--out", str(out), "--time-limit", "5")
+    assert result.exit_code == 2 and "overrides.csv" in result.output and "w2" in result.output
+    assert not (out / "waitlist.csv").exists()
+    assert "knows the family" not in result.output  # the coordinator's words are never echoed beside an error
