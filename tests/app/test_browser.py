@@ -470,7 +470,7 @@ def copy_for_readme(names: tuple[str, ...] = ("nightly-assignment", "history", "
     page down to the caseload chart; History and the Waitlist from the coordinator's loop), each that has
     been taken.
     """
-    from PIL import Image
+    from PIL import Image, ImageChops
 
     target = REPO / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
@@ -478,4 +478,7 @@ def copy_for_readme(names: tuple[str, ...] = ("nightly-assignment", "history", "
         if not (ARTIFACTS / f"{name}.png").exists():
             continue
         with Image.open(ARTIFACTS / f"{name}.png") as image:
-            image.crop((302, 0, image.size[0], min(image.size[1], 1400))).save(target / f"{name}.png", optimize=True)
+            page = image.convert("RGB").crop((302, 0, image.size[0], min(image.size[1], 1400)))
+            content = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()
+            bottom = min(page.size[1], content[3] + 40) if content else page.size[1]  # no blank tail
+            page.crop((0, 0, page.size[0], bottom)).save(target / f"{name}.png", optimize=True)
