@@ -45,7 +45,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from caseload.domain import Agency, Decision, NeedLevel, OverrideAction, Status
+from caseload.domain import Agency, Decision, NeedLevel, OverrideAction, Policy, Status
 from optimizer import compute_eligibility, worker_capacity
 from optimizer.eligibility import Eligibility, WorkerCapacity
 from optimizer.plan import Plan
@@ -99,7 +99,8 @@ def tonight(agency: Agency, el: Eligibility, plan: Plan | None) -> Tonight:
     return Tonight(worker_of=worker_of, started=started, reasons=reasons)
 
 
-def _durations(policy) -> dict[NeedLevel, Lognormal]:
+def _durations(policy: Policy) -> dict[NeedLevel, Lognormal]:
+    """Stays as the simulation draws them: lognormal around the policy's expected duration per need level."""
     out = {}
     for level in NeedLevel:
         mean = float(policy.expected_duration_months(level.value))
