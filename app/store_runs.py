@@ -93,12 +93,12 @@ def approve(url: str, run_id: int, *, user: str) -> None:
 
 
 def run_status(record: Any) -> str:
-    """A run's status; runs recorded before proposals existed were committed when they ran."""
-    return str(getattr(record, "status", None) or COMMITTED)
+    """A run's status (the store reads runs recorded before proposals existed as committed)."""
+    return str(record.status or COMMITTED)
 
 
 def run_user(record: Any) -> str:
-    return str(getattr(record, "user", None) or "")
+    return str(record.user or "")
 
 
 def list_runs(url: str, limit: int | None = 200) -> list[Any]:
@@ -122,7 +122,7 @@ def runs_frame(records: list[Any]) -> pd.DataFrame:
         "run_id": r.run_id, "as_of": r.as_of, "started_at": r.started_at.strftime("%Y-%m-%d %H:%M UTC"),
         "user": run_user(r), "status": run_status(r), "placed": r.placed, "moved": r.moved, "waiting": r.waiting,
         "kept": r.kept, "solver": r.solver_status,
-        "approved_by": str(getattr(r, "approved_by", None) or ""),
+        "approved_by": r.approved_by or "",
     } for r in records]
     return pd.DataFrame(rows, columns=["run_id", "as_of", "started_at", "user", "status", "placed", "moved",
                                        "waiting", "kept", "solver", "approved_by"])
@@ -165,12 +165,9 @@ def run_label(table: pd.DataFrame, run_id: int) -> str:
     return f"run {run_id}: {r['as_of']} {r['status']}{by} ({r['placed']} placed, {r['moved']} moved)"
 
 
-def change_counts(changes: pd.DataFrame) -> pd.DataFrame | None:
-    """How many clients each kind of change concerns, when the comparison names the kind."""
-    column = next((c for c in ("change", "kind", "difference") if c in changes.columns), None)
-    if column is None:
-        return None
-    counts = changes[column].value_counts().rename_axis(column).reset_index(name="clients")
+def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
+    """How many clients each kind of change (`compare_runs`' change column) concerns."""
+    counts = changes["change"].value_counts().rename_axis("change").reset_index(name="clients")
     return counts.astype({"clients": "int64"})
 
 
@@ -180,38 +177,22 @@ def audit_frame(url: str, limit: int | None = 500) -> pd.DataFrame:
 
     with engine_for(url) as engine:
         entries = audit_trail(engine, limit=limit)
-    rows = [dataclasses.asdict(e) if dataclasses.is_dataclass(e) else dict(e) for e in entries]
-    return pd.DataFrame(rows)
+    return pd.DataFrame([dataclasses.asdict(e) for e in entries],
+                        columns=["entry_id", "at", "user", "action", "client_id", "detail", "reason"])
 
 
 def overrides_frame(overrides: list[Any]) -> pd.DataFrame:
     """The overrides in force as a table (id, client, action, worker, reason, who, when, until)."""
-    rows = []
-    for stored in overrides:
-        row = dataclasses.asdict(stored) if dataclasses.is_dataclass(stored) else dict(stored)
-        inner = row.pop("override", None)  # a stored override may wrap the domain Override
-        if isinstance(inner, dict):
-            row = {**inner, **row}
-        rows.append({k: (v.value if hasattr(v, "value") else v) for k, v in row.items()})
-    frame = pd.DataFrame(rows)
-    first = [c for c in ("override_id", "client_id", "action", "worker_id", "reason", "set_by", "set_at", "until")
-             if c in frame.columns]
-    return frame[first + [c for c in frame.columns if c not in first]] if len(frame) else frame
+    columns = ["override_id", "client_id", "action", "worker_id", "reason", "set_by", "set_at", "until"]
+    return pd.DataFrame([dataclasses.asdict(o) for o in overrides], columns=columns)
 
 
 def override_label(table: pd.DataFrame, override_id: Any) -> str:
-    row = table[table["override_id"] == override_id] if "override_id" in table.columns else table.iloc[:0]
+    """An override as the removal picker shows it: id, action, client and worker."""
+    row = table[table["override_id"] == override_id]
     if row.empty:
         return str(override_id)
     r = row.iloc[0]
-    worker = f" {r['worker_id']}" if "worker_id" in r and isinstance(r["worker_id"], str) and r["worker_id"] else ""
-    return f"{override_id}: {r.get('action', '')} {r.get('client_id', '')}{worker}"
+    worker = f" {r['worker_id']}" if isinstance(r["worker_id"], str) and r["worker_id"] else ""
+    return f"{override_id}: {r['action']} {r['client_id']}{worker}"
 
-
-def override_check() -> Callable[[Any], list] | None:
-    """The optimizer's check that overrides can hold together (capacity, rules), when it is installed."""
-    try:
-        from optimizer.overrides import check_overrides
-    except ImportError:
-        return None
-    return check_overrides

@@ -86,9 +86,8 @@ with compare_tab:
             if changes.empty:
                 st.success(f"Runs {a} and {b} place, move and keep every client the same way.")
             else:
-                counts = store_runs.change_counts(changes)
-                if counts is not None:
-                    st.dataframe(counts, hide_index=True, key="compare_counts", column_config=views.RUN_COMPARE_COLUMNS)
+                st.dataframe(store_runs.change_counts(changes), hide_index=True, key="compare_counts",
+                             column_config=views.RUN_COMPARE_COLUMNS)
                 st.dataframe(changes, hide_index=True, width="stretch", key="compare_table",
                              column_config=views.RUN_COMPARE_COLUMNS)
 

@@ -95,6 +95,7 @@ with overrides_tab:
                 "**Read the store** above. (A data folder takes its overrides from overrides.csv.)")
         st.stop()
     from caseload.store import overrides as stored
+    from optimizer.overrides import check_overrides
 
     user = approval.signed_in_user()
     client_ids = sorted(c.client_id for c in agency.clients if c.status.value in ("waiting", "active"))
@@ -136,7 +137,7 @@ with overrides_tab:
                                 worker_id=worker if action in ("pin", "forbid") else None, set_by=user, until=until)
             try:
                 with store_runs.engine_for(url) as engine:
-                    stored.add_override(engine, override, user=user, check=store_runs.override_check())
+                    stored.add_override(engine, override, user=user, check=check_overrides)
             except ValidationFailed as failure:
                 views.error_table(failure.errors, "the override")
             except StoreError as exc:

@@ -167,3 +167,49 @@ def test_an_override_made_in_the_app_is_audited_and_explains_the_next_run(open_a
     no_exception(at)
     plan = frame_with(at, "client_id", "decision", "reason")
     assert "awaiting consent" in plan.loc[plan["client_id"] == "c1", "reason"].iloc[0]
+
+
+def test_a_priority_change_and_a_removal_each_need_a_reason_and_are_audited(open_app, store_url):
+    from caseload.store.overrides import list_overrides
+    from caseload.store.state import store_agency
+
+    at = read_store(open_app, store_url)
+    at.switch_page("app_pages/waitlist.py").run()
+    at.selectbox(key="priority_client").set_value("c2")
+    at.number_input(key="priority_value").set_value(5)
+    button(at, "Set priority").click().run()
+    no_exception(at)
+    assert "reason" in frame_with(at, "file", "row", "column", "value", "rule")["column"].tolist()
+    at.selectbox(key="priority_client").set_value("c2")
+    at.number_input(key="priority_value").set_value(5)
+    at.text_input(key="priority_reason").set_value("safety risk reported today")
+    button(at, "Set priority").click().run()
+    no_exception(at)
+    e = engine(store_url)
+    try:
+        assert next(c for c in store_agency(e).clients if c.client_id == "c2").priority == 5
+    finally:
+        e.dispose()
+    trail = frame_with(at, "at", "user", "action", "reason")
+    assert trail.iloc[0]["reason"] == "safety risk reported today" and trail.iloc[0]["client_id"] == "c2"
+
+    at.selectbox(key="override_client").set_value("c2")
+    at.selectbox(key="override_action").set_value("hold")
+    at.text_input(key="override_reason").set_value("awaiting consent")
+    button(at, "Add override").click().run()
+    override_id = frame_with(at, "override_id", "client_id")["override_id"].iloc[0]
+    at.selectbox(key="remove_id").set_value(override_id)
+    button(at, "Remove override").click().run()
+    no_exception(at)
+    assert "reason" in frame_with(at, "file", "row", "column", "value", "rule")["column"].tolist()
+    at.selectbox(key="remove_id").set_value(override_id)
+    at.text_input(key="remove_reason").set_value("consent given")
+    button(at, "Remove override").click().run()
+    no_exception(at)
+    e = engine(store_url)
+    try:
+        assert list_overrides(e) == []
+    finally:
+        e.dispose()
+    trail = frame_with(at, "at", "user", "action", "reason")
+    assert trail.iloc[0]["reason"] == "consent given" and trail.iloc[0]["client_id"] == "c2"
