@@ -83,8 +83,9 @@ def _stored_plan(db: str) -> tuple[Plan | None, str]:
         run = get_run(engine, run_id)
     except StoreError as exc:
         raise fail(str(exc)) from None
+    status = getattr(run.record, "status", "committed")
     return Plan(assignments=list(run.assignments), summary=dict(run.summary)), \
-        f"queue after run {run_id} of {run.record.as_of.isoformat()} (--solve for a fresh plan)"
+        f"queue after run {run_id} of {run.record.as_of.isoformat()} ({status}; --solve for a fresh plan)"
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
