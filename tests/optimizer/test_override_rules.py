@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from caseload.domain import Decision, NeedLevel, Override, OverrideAction
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from caseload.domain import Decision, NeedLevel, Override, OverrideAction, Status
 from optimizer.eligibility import RULE_NAMES, compute_eligibility
 from tests.optimizer.agencies import AS_OF, active, agency, caseload, client, worker
-from tests.optimizer.conftest import by_id
+from tests.optimizer.conftest import by_id, solve_checked
+from tests.optimizer.strategies import agencies
 
 PIN, FORBID, HOLD, KEEP = OverrideAction.PIN, OverrideAction.FORBID, OverrideAction.HOLD, OverrideAction.KEEP
 
@@ -133,3 +137,57 @@ def test_check_overrides_names_the_rule_or_capacity_a_pin_or_keep_breaks():
     # allows: a worker with room, a client already served by the pinned worker (no load added), a keep that holds
     a.overrides = [Override("C2", PIN, "x", "W1"), Override("AW3L0", PIN, "x", "W3"), Override("AW3L1", KEEP, "x")]
     assert check_overrides(a) == []
+
+
+@st.composite
+def agencies_with_overrides(draw):
+    """A generated agency with random overrides that pass the structural checks (the reader's job)."""
+    from caseload.overrides import override_errors
+
+    a = draw(agencies(max_clients=8, max_workers=3))
+    decided = [c for c in a.clients if c.status in (Status.WAITING, Status.ACTIVE)]
+    if not decided:
+        return a
+    drawn = []
+    for _ in range(draw(st.integers(0, 4))):
+        c = draw(st.sampled_from(decided))
+        action = draw(st.sampled_from(list(OverrideAction)))
+        worker_id = draw(st.sampled_from([w.worker_id for w in a.workers])) if action in (PIN, FORBID) else None
+        until = draw(st.sampled_from([None, AS_OF, AS_OF - timedelta(days=1)]))
+        candidate = Override(c.client_id, action, "r", worker_id=worker_id, until=until)
+        if not override_errors(a, [*drawn, candidate]):
+            drawn.append(candidate)
+    a.overrides = drawn
+    return a
+
+
+@settings(max_examples=60, deadline=None)
+@given(agencies_with_overrides())
+def test_eligibility_with_overrides_matches_the_checker(a):
+    from optimizer.check import broken_pair_rules
+
+    el = compute_eligibility(a)
+    for i, c in enumerate(el.clients):
+        eligible = set(el.eligible(i).tolist())
+        for j, w in enumerate(el.workers):
+            staying = c.status == Status.ACTIVE and c.worker_id == w.worker_id
+            broken = broken_pair_rules(a, c, w, staying=staying)
+            assert (j in eligible) == (not broken), (c.client_id, w.worker_id, broken, a.live_overrides)
+            assert el.excluding_rule(i, j) == (broken[0] if broken else None)
+
+
+@settings(max_examples=25, deadline=None)
+@given(agencies_with_overrides())
+def test_every_plan_keeps_the_overrides_in_force(a):
+    from optimizer.overrides import check_overrides
+
+    assume(check_overrides(a) == [])  # overrides that cannot hold are refused before a run
+    plan = solve_checked(a, time_limit_s=5)  # the checker: forbid, pin, hold, keep and the window's budget
+    served = by_id(plan)
+    for o in a.live_overrides:
+        if o.action == HOLD:
+            assert served[o.client_id].worker_id is None
+        if o.action == PIN:
+            assert served[o.client_id].worker_id in (o.worker_id, None)
+        if o.action == KEEP:
+            assert served[o.client_id].decision != Decision.MOVED
