@@ -27,11 +27,14 @@ A client the coordinator holds (override ``hold``) keeps the workers who could s
 (``eligible_workers``) and queues behind everyone sharing those workers: their claim starts the week after
 the hold's ``until`` date, after every client not held; a hold without an end date gives no date.
 
+Intake pacing (`max_new_per_week`) holds week by week: a unit waits for a week in which the worker still
+has intake for all its members.
+
 What it leaves out, so that the dates are honest about their basis: new referrals (a new client of higher
 priority would come first; one of equal priority queues behind), dropouts and step-downs (both free room
-earlier: the dates lean late), intake pacing (`max_new_per_week`), and leave ending (a worker on leave
-takes nobody new for the whole horizon). Placements are counted at the end of the week in which room
-appears: the nightly run places them within that week.
+earlier: the dates lean late), and leave ending (a worker on leave takes nobody new for the whole horizon).
+Placements are counted at the end of the week in which room appears: the nightly run places them within
+that week.
 """
 
 from __future__ import annotations
@@ -206,6 +209,48 @@ class _Rooms:
             first[reps, workers] = _first_at_least(sure.ravel(), starts, self.weight(shape, workers), self.weeks)
 
 
+class _Intake:
+    """New clients per (replication, worker, week) for workers with ``max_new_per_week``: a unit is placed in
+    the first week, from its first week with room, in which the worker still has intake for all its members.
+    A week's placements are counted on its last night, whose seven-day window holds that week's intakes only
+    (tonight's and earlier ones have left it)."""
+
+    MAX_STEPS = 104  # weeks a unit is pushed back for intake at most (two years of full weeks)
+
+    def __init__(self, limit: np.ndarray, count: np.ndarray):
+        self.limit, self.count = limit, count
+        self.weeks = count.shape[2]
+
+    @classmethod
+    def of(cls, el: Eligibility, reps: int, weeks: int) -> _Intake | None:
+        paced = np.array([w.max_new_per_week is not None for w in el.workers], dtype=bool)
+        if not paced.any():
+            return None
+        limit = np.array([w.max_new_per_week if w.max_new_per_week is not None else 0 for w in el.workers],
+                         dtype=np.int64)
+        limit[~paced] = np.iinfo(np.int32).max
+        return cls(limit, np.zeros((reps, el.n_workers, weeks), dtype=np.int16))
+
+    def first_open(self, first: np.ndarray, workers: np.ndarray, size: int) -> np.ndarray:
+        """(reps, workers) first week >= ``first`` with intake left for ``size`` new clients (weeks: none)."""
+        limit = self.limit[workers]
+        first = np.where((limit < size)[None, :], self.weeks, first)
+        if not (limit < np.iinfo(np.int32).max).any():
+            return first
+        reps = np.arange(first.shape[0])[:, None]
+        for _ in range(self.MAX_STEPS):
+            inside = first < self.weeks
+            used = self.count[reps, workers[None, :], np.minimum(first, self.weeks - 1)]
+            full = inside & (used + size > limit[None, :])
+            if not full.any():
+                break
+            first = first + full
+        return first
+
+    def take(self, reps: np.ndarray, workers: np.ndarray, weeks: np.ndarray, size: int) -> None:
+        self.count[reps, workers, weeks] += size
+
+
 def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], queue: list[int],
                    now: Tonight, *, replications: int = REPLICATIONS, seed: int = 0,
                    horizon_weeks: int = HORIZON_WEEKS, earliest: np.ndarray | None = None) -> np.ndarray:
@@ -232,6 +277,7 @@ def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: 
     np.cumsum(room, axis=2, out=room)  # the last column holds exits beyond the horizon: never read
     rooms = _Rooms(room[:, :, :weeks], cap)
 
+    intake = _Intake.of(el, reps, weeks)
     dists = _durations(agency.policy)
     placed = np.full((reps, len(queue)), horizon_weeks, dtype=np.int64)
     all_reps = np.arange(reps)
@@ -246,9 +292,12 @@ def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: 
         left[shape] -= 1
         if not left[shape]:
             rooms.forget(shape)
-        pick = first.argmin(axis=1)
         soonest = 1 if earliest is None else max(1, int(earliest[q]))  # not placed tonight: next week at best
-        week = np.maximum(first[all_reps, pick], soonest)
+        first = np.maximum(first, soonest)
+        if intake is not None:
+            first = intake.first_open(first, eligible, unit.size)
+        pick = first.argmin(axis=1)
+        week = first[all_reps, pick]
         ok = week < horizon_weeks
         if not ok.any():
             continue
@@ -261,6 +310,8 @@ def expected_weeks(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: 
             stops.append(start + stay)
             weights.append(np.where(level == NeedLevel.HIGH, cap.high_weight[j], cap.low_weight[j]))
         rooms.claim(r, j, start, stops, weights)
+        if intake is not None:
+            intake.take(r, j, start, unit.size)
     return placed
 
 

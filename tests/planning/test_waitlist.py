@@ -218,3 +218,17 @@ def test_a_held_client_waits_for_the_hold_to_end_behind_the_others() -> None:
     assert (table.loc[["q00", "q01"], "eligible_workers"] == 3).all()  # who could serve them once released
     assert table.loc["q02", "position"] == 1 and table.loc["q00", "position"] > table.loc["q03", "position"]
     assert table.loc["q02", "expected_placement"] <= free.loc["q02", "expected_placement"]
+
+
+def test_intake_pacing_spreads_placements_over_weeks() -> None:
+    """A worker with room for everyone but max_new_per_week 2: two clients a week, in queue order."""
+    clients = [Client(f"q{i}", NeedLevel.LOW, ("en",), referral_date=AS_OF - timedelta(days=30 - i))
+               for i in range(7)]
+    paced = Agency(clients, [Worker("w0", 1.0, ("en",), max_new_per_week=2)], Policy(), as_of=AS_OF)
+    plan = greedy_assign(paced)
+    assert sum(a.worker_id == "w0" for a in plan.assignments) == 2  # tonight's intake
+    table = waitlist(paced, plan, replications=20)
+    weeks = ((table["expected_placement"] - pd.Timestamp(AS_OF)).dt.days // 7).tolist()
+    assert table["client_id"].tolist() == ["q2", "q3", "q4", "q5", "q6"] and weeks == [1, 1, 2, 2, 3]
+    unpaced = Agency(clients, [Worker("w0", 1.0, ("en",))], Policy(), as_of=AS_OF)
+    assert waitlist(unpaced, plan, replications=20)["expected_placement"].nunique() == 1
