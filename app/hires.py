@@ -179,12 +179,12 @@ def frontier_frame(plan: Any) -> pd.DataFrame:
 
 
 def bottleneck_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The bottleneck table with language names; the method is said once, under the table, and a row that was
-    not re-solved says why in `note`."""
+    """The bottleneck table with language names; the method is said once, under the table, and when a row was
+    not re-solved a `note` column says why."""
     from planning.staffing import BOTTLENECK_METHOD
 
     out = table.drop(columns=["method"], errors="ignore").copy()
-    if "method" in table.columns:
+    if "method" in table.columns and (table["method"] != BOTTLENECK_METHOD).any():
         out["note"] = [m if m != BOTTLENECK_METHOD else "" for m in table["method"]]
     out.insert(1, "language_name", [language_name(c) if c else "" for c in out["language"]])
     for column in ("one_more_fte_places", "at_most"):
