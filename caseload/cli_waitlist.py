@@ -141,7 +141,7 @@ def print_queue(queue: pd.DataFrame, total: int, rows: int = HEAD_ROWS) -> None:
         if median:
             span = f"{_day(row.expected_placement_early)}..{_day(row.expected_placement_late)}"
         else:
-            median, span = ("never", "no eligible worker") if row.eligible_workers == 0 else ("-", "beyond 5 years")
+            median, span = "not expected", "within 5 years (see why)"
         table.add_row(str(row.position), row.client_id, str(row.priority), str(row.days_waiting), median, span,
                       row.reason)
     console.print(table)
