@@ -42,6 +42,12 @@ def plan_of(store: str, run_id: int) -> tuple[dict, pd.DataFrame]:
     return stored.summary, plan
 
 
+@st.cache_data(max_entries=8, show_spinner="Comparing the runs...")
+def changes_between(store: str, a: int, b: int) -> pd.DataFrame:
+    """Two runs compared; cached like a run's plan, since neither run changes once written."""
+    return store_runs.compare(store, a, b)
+
+
 runs_tab, compare_tab, audit_tab = st.tabs(["Runs", "Compare two runs", "Audit trail"])
 
 with runs_tab:
@@ -78,7 +84,7 @@ with compare_tab:
         b = right.selectbox("Run B (after)", ids, index=0, key="compare_b",
                             format_func=lambda r: store_runs.run_label(table, r))
         try:
-            changes = store_runs.compare(url, int(a), int(b))
+            changes = changes_between(url, int(a), int(b))
         except StoreError as exc:
             st.error(str(exc))
             changes = None
