@@ -2,7 +2,9 @@
 what-if, and says plainly when the budget buys nothing.
 
 The planner is the library's (recorded here, as `library` records `optimizer.assign`): the page is checked
-against the plan the library returned to it, and the call against what the page should have asked.
+against the plan the library returned to it, and the call against what the page should have asked. Every
+test that opens the page records `optimizer.assign` (`library`), so the page's plan with today's workers,
+cached for the whole session, is one test_staffing_page can find among the recorded calls.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def chart_data(at, name: str) -> dict[str, list[float]]:
 
 
 def test_the_panel_recommends_hires_and_shows_the_frontier_hires_bottlenecks_and_projection(
-        open_app, sample_agency, planner):
+        open_app, sample_agency, planner, library):
     at = open_staffing(open_app)
     budget = 4 * sample_agency.policy.cost_per_fte + 10_000
     request = recommend(at, budget)
@@ -178,7 +180,7 @@ def test_add_to_workers_puts_the_hires_in_the_what_if(open_app, sample_agency, l
     assert {m.label: m.value for m in at.metric}["Placed"] == f"{after[-1].summary['placed']:,}"
 
 
-def test_a_budget_below_the_cheapest_candidate_says_so_and_hires_nobody(open_app, sample_agency):
+def test_a_budget_below_the_cheapest_candidate_says_so_and_hires_nobody(open_app, sample_agency, library):
     at = open_staffing(open_app)
     request = recommend(at, 1_000)
     plan = state.job_store().result(request["plan_key"])
@@ -206,7 +208,7 @@ def test_an_uploaded_candidates_file_goes_through_the_reader(tmp_path):
     assert errors and "CSV or Excel" in errors[0].rule
 
 
-def test_the_panel_never_blocks_the_page(open_app, monkeypatch):
+def test_the_panel_never_blocks_the_page(open_app, monkeypatch, library):
     """While the planner runs, the page draws the workers table and the panel a progress bar."""
     import threading
 
