@@ -3,6 +3,9 @@
 The edited table goes through the same reader as an uploaded workers file, then the optimizer plans
 again with a short time limit. Both plans (before and after) use the same settings, so the difference
 is the staffing change and not a different solver budget.
+
+Above the table, the Recommend hires panel (`app.hires_panel`) answers "what should I hire" for a budget, and
+can add its hires to the table for this what-if.
 """
 
 from __future__ import annotations
