@@ -120,67 +120,70 @@ with overrides_tab:
         st.dataframe(table, hide_index=True, width="stretch", key="overrides_table",
                      column_config=views.OVERRIDE_COLUMNS)
 
-    add, priority, remove = st.columns(3)
-    with add.form("add_override", clear_on_submit=True):
-        st.markdown("**Add an override**")
-        client = st.selectbox("Client", client_ids, index=None, key="override_client")
-        action = st.selectbox("Action", [a.value for a in OverrideAction], key="override_action",
-                              help="pin: serve with this worker; forbid: never this worker; hold: do not place "
-                                   "now; keep: an active client is never moved")
-        worker = st.selectbox("Worker (pin, forbid)", worker_ids, index=None, key="override_worker")
-        reason = st.text_input("Reason (required)", key="override_reason",
-                               help="In your words; shown in the plan's explanation and in the audit trail.")
-        until = st.date_input("Until (optional)", value=None, min_value=date.today(), key="override_until")
-        if st.form_submit_button("Add override", type="primary"):
-            # Every field goes through the store's one validator (a reason is required; a pin must hold).
-            override = Override(client_id=client or "", action=OverrideAction(action), reason=reason,
-                                worker_id=worker if action in ("pin", "forbid") else None, set_by=user, until=until)
-            try:
-                with store_runs.engine_for(url) as engine:
-                    stored.add_override(engine, override, user=user, check=check_overrides)
-            except ValidationFailed as failure:
-                views.error_table(failure.errors, "the override")
-            except StoreError as exc:
-                st.error(f"The override was not saved: {exc}")
-            else:
-                done(f"Override saved: {action} {client}. It applies from the next run.")
-
-    with priority.form("set_priority", clear_on_submit=True):
-        st.markdown("**Change a priority**")
-        client = st.selectbox("Client", client_ids, index=None, key="priority_client")
-        value = st.number_input("New priority", min_value=0, max_value=1000, value=0, step=1, key="priority_value",
-                                help="Larger is more urgent; urgent clients are placed first.")
-        reason = st.text_input("Reason (required)", key="priority_reason")
-        if st.form_submit_button("Set priority"):
-            try:
-                with store_runs.engine_for(url) as engine:
-                    stored.set_priority(engine, client or "", int(value), user=user, reason=reason)
-            except ValidationFailed as failure:
-                views.error_table(failure.errors, "the priority change")
-            except StoreError as exc:
-                st.error(f"The priority was not saved: {exc}")
-            else:
-                done(f"Priority of {client} set to {int(value)}. It applies from the next run.")
-
-    with remove.form("remove_override", clear_on_submit=True):
-        st.markdown("**Remove an override**")
-        ids = table["override_id"].tolist() if "override_id" in table.columns else []
-        chosen = st.selectbox("Override", ids, index=None, key="remove_id",
-                              format_func=lambda i: store_runs.override_label(table, i))
-        reason = st.text_input("Reason (required)", key="remove_reason")
-        if st.form_submit_button("Remove override"):
-            if chosen is None:
-                st.error("Choose the override to remove.")
-            else:
+    if not approval.may_approve():  # a manager reads the overrides and the trail; a coordinator decides
+        st.info("Only a coordinator sets overrides and priorities.")
+    else:
+        add, priority, remove = st.columns(3)
+        with add.form("add_override", clear_on_submit=True):
+            st.markdown("**Add an override**")
+            client = st.selectbox("Client", client_ids, index=None, key="override_client")
+            action = st.selectbox("Action", [a.value for a in OverrideAction], key="override_action",
+                                  help="pin: serve with this worker; forbid: never this worker; hold: do not place "
+                                       "now; keep: an active client is never moved")
+            worker = st.selectbox("Worker (pin, forbid)", worker_ids, index=None, key="override_worker")
+            reason = st.text_input("Reason (required)", key="override_reason",
+                                   help="In your words; shown in the plan's explanation and in the audit trail.")
+            until = st.date_input("Until (optional)", value=None, min_value=date.today(), key="override_until")
+            if st.form_submit_button("Add override", type="primary"):
+                # Every field goes through the store's one validator (a reason is required; a pin must hold).
+                override = Override(client_id=client or "", action=OverrideAction(action), reason=reason,
+                                    worker_id=worker if action in ("pin", "forbid") else None, set_by=user, until=until)
                 try:
                     with store_runs.engine_for(url) as engine:
-                        stored.remove_override(engine, int(chosen), user=user, reason=reason)
+                        stored.add_override(engine, override, user=user, check=check_overrides)
                 except ValidationFailed as failure:
-                    views.error_table(failure.errors, "the removal")
+                    views.error_table(failure.errors, "the override")
                 except StoreError as exc:
-                    st.error(f"The override was not removed: {exc}")
+                    st.error(f"The override was not saved: {exc}")
                 else:
-                    done(f"Override {chosen} removed. It stops applying from the next run.")
+                    done(f"Override saved: {action} {client}. It applies from the next run.")
+
+        with priority.form("set_priority", clear_on_submit=True):
+            st.markdown("**Change a priority**")
+            client = st.selectbox("Client", client_ids, index=None, key="priority_client")
+            value = st.number_input("New priority", min_value=0, max_value=1000, value=0, step=1, key="priority_value",
+                                    help="Larger is more urgent; urgent clients are placed first.")
+            reason = st.text_input("Reason (required)", key="priority_reason")
+            if st.form_submit_button("Set priority"):
+                try:
+                    with store_runs.engine_for(url) as engine:
+                        stored.set_priority(engine, client or "", int(value), user=user, reason=reason)
+                except ValidationFailed as failure:
+                    views.error_table(failure.errors, "the priority change")
+                except StoreError as exc:
+                    st.error(f"The priority was not saved: {exc}")
+                else:
+                    done(f"Priority of {client} set to {int(value)}. It applies from the next run.")
+
+        with remove.form("remove_override", clear_on_submit=True):
+            st.markdown("**Remove an override**")
+            ids = table["override_id"].tolist() if "override_id" in table.columns else []
+            chosen = st.selectbox("Override", ids, index=None, key="remove_id",
+                                  format_func=lambda i: store_runs.override_label(table, i))
+            reason = st.text_input("Reason (required)", key="remove_reason")
+            if st.form_submit_button("Remove override"):
+                if chosen is None:
+                    st.error("Choose the override to remove.")
+                else:
+                    try:
+                        with store_runs.engine_for(url) as engine:
+                            stored.remove_override(engine, int(chosen), user=user, reason=reason)
+                    except ValidationFailed as failure:
+                        views.error_table(failure.errors, "the removal")
+                    except StoreError as exc:
+                        st.error(f"The override was not removed: {exc}")
+                    else:
+                        done(f"Override {chosen} removed. It stops applying from the next run.")
 
     st.subheader("Audit trail")
     trail = store_runs.audit_frame(url, limit=200)

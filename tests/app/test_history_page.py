@@ -213,3 +213,25 @@ def test_a_priority_change_and_a_removal_each_need_a_reason_and_are_audited(open
         e.dispose()
     trail = frame_with(at, "at", "user", "action", "reason")
     assert trail.iloc[0]["reason"] == "consent given" and trail.iloc[0]["client_id"] == "c2"
+
+
+def test_a_manager_reads_the_overrides_but_only_a_coordinator_decides(store_url, tmp_path, monkeypatch):
+    from caseload.auth import add_user
+    from tests.app.conftest import APP, RUN_TIMEOUT_S
+    from tests.app.test_auth_and_store import PASSWORD, sign_in
+
+    auth = tmp_path / "auth.yaml"
+    add_user(auth, "maya", PASSWORD, "manager")
+    monkeypatch.setenv("CASELOAD_AUTH_FILE", str(auth))
+    monkeypatch.delenv("CASELOAD_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S), "maya")
+    run_id = run_on_store(at, store_url)
+    approve = button(at, "Approve")
+    assert approve.disabled
+    assert stored_run(store_url, run_id).record.status == "proposed"
+    at.switch_page("app_pages/waitlist.py").run()
+    no_exception(at)
+    assert any("Only a coordinator" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label in ("Add override", "Set priority", "Remove override")]
+    assert any(s.value == "Audit trail" for s in at.subheader)  # the trail is shown to a manager
