@@ -205,7 +205,8 @@ def _headline(plan: Any) -> None:
         notes.append("no choice of hires within the budget places more")
     elif plan.gap is not None:
         notes.append(f"within {plan.gap:.1%} of the proven bound")
-    notes += [f"candidates {plan.summary.get('candidates_source', '')}", f"{plan.summary.get('wall_time_s', 0):.1f} s"]
+    notes += [f"candidates {plan.summary.get('candidates_source', '')}", f"seed {plan.summary.get('seed', 0)}",
+              f"{plan.summary.get('wall_time_s', 0):.1f} s"]
     st.caption("; ".join(notes))
 
 

@@ -71,7 +71,6 @@ def recommend_and_add(page, app_url: str) -> None:
     page.get_by_text("Edit, add or remove workers").wait_for(timeout=RUN_TIMEOUT_MS)
     settle(page)
     fill_in_form(page, "Budget for hires ($ a year)", BUDGET)
-    fill_in_form(page, "Time limit (s)", "40")
     page.get_by_text("Candidate positions and the projection over time").click()
     fill_in_form(page, "Replications", "10")
     page.get_by_role("button", name="Recommend hires").click()
