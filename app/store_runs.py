@@ -62,13 +62,18 @@ def record_key(agency_key: str, seed: int, time_limit_s: float) -> str:
 
 
 def recorded_assignment_job(url: str, *, user: str, seed: int, time_limit_s: float) -> Callable[[Job], RecordedPlan]:
-    """Tonight's run on the store's state, recorded as a proposal (`run_and_record(..., propose=True)`)."""
+    """Tonight's run on the store's state, recorded as a proposal (`run_and_record(..., propose=True)`).
+
+    Overrides in force that cannot hold (a pin over capacity, to a worker on leave...) raise
+    `ValidationFailed` before the solve, and nothing is recorded."""
 
     def work(job: Job) -> RecordedPlan:
         from caseload.store.runs import run_and_record
         from optimizer import assign
+        from optimizer.overrides import refuse_overrides_that_cannot_hold
 
         def solve(agency: Any) -> Any:
+            refuse_overrides_that_cannot_hold(agency)  # as `caseload assign --db`: bad input, nothing runs
             return assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)),
                           on_placements=offer_provisional(job, agency))
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import approval, frames, runs, state, store_runs, views
 from caseload.store.database import StoreError
+from caseload.validation import ValidationFailed
 
 views.require_page(views.ASSIGNMENT_PAGE)
 st.title("Nightly assignment")
@@ -40,6 +41,9 @@ if right.button("Run the nightly assignment", type="primary", icon=":material/pl
         views.run_job(key, work, expected_s=float(time_limit), label="Solving the assignment...")
     except StoreError as exc:
         st.error(f"The run was not recorded and nothing changed: {exc}")
+        st.stop()
+    except ValidationFailed as failure:  # overrides in the store that cannot hold: fix them (Waitlist page)
+        views.error_table(failure.errors, "the overrides in force")
         st.stop()
     st.session_state.setdefault("plans", {})[loaded.key] = key
 

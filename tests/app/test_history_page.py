@@ -235,3 +235,29 @@ def test_a_manager_reads_the_overrides_but_only_a_coordinator_decides(store_url,
     assert any("Only a coordinator" in i.value for i in at.info)
     assert not [b for b in at.button if b.label in ("Add override", "Set priority", "Remove override")]
     assert any(s.value == "Audit trail" for s in at.subheader)  # the trail is shown to a manager
+
+
+def test_an_override_that_no_longer_holds_stops_the_run_with_the_rule_named(open_app, store_url):
+    """Stored without the optimizer's check (as if the state changed since), a pin of a French-only client to
+    a worker without French is refused before the solve, as `caseload assign --db` refuses it."""
+    from caseload.domain import Override, OverrideAction
+    from caseload.store.overrides import add_override
+    from caseload.store.runs import list_runs
+
+    e = engine(store_url)
+    try:
+        add_override(e, Override("c3", OverrideAction.PIN, "family request", worker_id="w1"), user="omar")
+    finally:
+        e.dispose()
+    at = open_app
+    at.switch_page("app_pages/assignment.py")
+    read_store(at, store_url)
+    button(at, "Run the nightly assignment").click().run()
+    no_exception(at)
+    errors = frame_with(at, "file", "row", "column", "value", "rule")
+    assert errors["value"].tolist() == ["w1"] and "language" in errors["rule"].iloc[0]
+    e = engine(store_url)
+    try:
+        assert list_runs(e) == []  # nothing recorded
+    finally:
+        e.dispose()
