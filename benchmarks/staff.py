@@ -24,7 +24,7 @@ import json
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +33,12 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: scenarios/ and b
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.assign import WORKERS_FOR, machine  # noqa: E402
-from benchmarks.staff_reference import simple_rule_hires, solve_staffing_reference, with_hires  # noqa: E402
+from benchmarks.staff_reference import (  # noqa: E402
+    StaffReference,
+    simple_rule_hires,
+    solve_staffing_reference,
+    with_hires,
+)
 from caseload.domain import Agency, Candidate, Policy, Status  # noqa: E402
 from scenarios.generate import CITIES, COMMUNITIES, generate_agency, n_cities_for  # noqa: E402
 
@@ -95,10 +100,12 @@ class BudgetRow:
     reference_cost: float
     reference_hires: int
     reference_s: float
-    simple_placed: int
+    simple_placed: int  # the nightly assign on the simple rule's hires, existing clients kept (as the planner)
     simple_cost: float
     simple_hires: int
     simple_s: float
+    simple_nightly: int | None = None  # the nightly assign with the policy's moves (up to 2% of active clients)
+    nightly_without: int | None = None  # the nightly assign with no hire, with those moves
 
     @property
     def ratio(self) -> float | None:
@@ -131,7 +138,8 @@ def _placements(plan) -> int:
 
 
 def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_limit: float, frontier_on: bool,
-             budgets_fte: tuple[float, ...] | None = None) -> SizeRow:
+             budgets_fte: tuple[float, ...] | None = None, only_simple: bool = False,
+             reference_on: bool = True) -> SizeRow:
     from optimizer import assign
     from planning.staffing import plan_hires
 
@@ -148,8 +156,14 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
     base_plan = assign(agency, time_limit_s=ASSIGN_LIMIT_S, seed=seed)
     placed_ids = {a.client_id for a in base_plan.assignments if a.worker_id}
     still_waiting = [c for c in agency.waiting if c.client_id not in placed_ids]
+    cities = [(c.name, c.latitude, c.longitude) for c in CITIES[:n_cities_for(n_workers)]]
+    kept = replace(agency, policy=replace(agency.policy, max_moves_share=0.0))
     for fte in budgets_fte or BUDGET_FTE.get(n_clients, (2, 5, 10)):
         budget = fte * cost
+        if only_simple:
+            row.budgets.append(_simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
+                                           _placements(base_plan)))
+            continue
         say(f"  budget ${budget:,.0f}: planner")
         load = load_average()
         t = time.perf_counter()
@@ -157,25 +171,19 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
         planner_s = time.perf_counter() - t
         say(f"    planner {plan.placed_without} -> {plan.placed_with} (bound {plan.bound}) in {planner_s:.1f}s; "
             "reference")
-        ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit)
+        ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit) if reference_on \
+            else StaffReference("skipped", None, float("nan"), {}, 0.0, 0.0, 0.0)
         say(f"    reference {ref.placed} (bound {ref.bound}, {ref.status}) in {ref.wall_time_s:.1f}s; simple rule")
-        t = time.perf_counter()
-        hires = simple_rule_hires(agency, candidates, budget, still_waiting=still_waiting,
-                                  cities=[(c.name, c.latitude, c.longitude) for c in CITIES[:n_cities_for(n_workers)]])
-        simple = assign(with_hires(agency, candidates, hires), time_limit_s=ASSIGN_LIMIT_S, seed=seed)
-        simple_s = time.perf_counter() - t
-        by_id = {c.candidate_id: c for c in candidates}
-        simple_cost = sum(by_id[cid].cost(agency.policy) * n for cid, n in hires.items())
-        say(f"    simple rule {sum(hires.values())} hires ${simple_cost:,.0f}: {_placements(simple)} placed")
-        row.budgets.append(BudgetRow(
-            budget=budget, planner_placed=plan.placed_with, planner_without=plan.placed_without,
+        simple = _simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
+                             _placements(base_plan))
+        row.budgets.append(replace(
+            simple, planner_placed=plan.placed_with, planner_without=plan.placed_without,
             planner_cost=plan.cost, planner_hires=sum(plan.hires.values()), planner_bound=plan.bound,
             planner_s=planner_s, planner_load=load, reference_placed=ref.placed, reference_bound=ref.bound,
             reference_status=ref.status, reference_cost=ref.cost, reference_hires=sum(ref.hires.values()),
-            reference_s=ref.wall_time_s, simple_placed=_placements(simple), simple_cost=simple_cost,
-            simple_hires=sum(hires.values()), simple_s=simple_s,
+            reference_s=ref.wall_time_s,
         ))
-    if frontier_on:
+    if frontier_on and not only_simple:
         from planning.staffing import frontier
 
         fte = (budgets_fte or BUDGET_FTE.get(n_clients, (2, 5, 10)))[1]
@@ -188,6 +196,28 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
         row.frontier_s = time.perf_counter() - t
         say(f"    frontier in {row.frontier_s:.1f}s: " + ", ".join(str(r["placed"]) for r in row.frontier))
     return row
+
+
+def _simple_row(agency: Agency, kept: Agency, candidates: list[Candidate], budget: float, still_waiting, cities,
+                seed: int, say, nightly_without: int) -> BudgetRow:
+    """The simple rule's hires, then the nightly assign on them: with existing clients kept (the planner's and
+    the reference's footing: the comparison) and with the policy's moves (what tonight's run would do)."""
+    from optimizer import assign
+
+    t = time.perf_counter()
+    hires = simple_rule_hires(agency, candidates, budget, still_waiting=still_waiting, cities=cities)
+    on_kept = assign(with_hires(kept, candidates, hires), time_limit_s=ASSIGN_LIMIT_S, seed=seed)
+    simple_s = time.perf_counter() - t
+    nightly = assign(with_hires(agency, candidates, hires), time_limit_s=ASSIGN_LIMIT_S, seed=seed)
+    by_id = {c.candidate_id: c for c in candidates}
+    simple_cost = sum(by_id[cid].cost(agency.policy) * n for cid, n in hires.items())
+    say(f"    simple rule {sum(hires.values())} hires ${simple_cost:,.0f}: {_placements(on_kept)} placed with "
+        f"existing clients kept, {_placements(nightly)} by the nightly assign (moves allowed)")
+    return BudgetRow(budget=budget, planner_placed=0, planner_without=0, planner_cost=0.0, planner_hires=0,
+                     planner_bound=None, planner_s=0.0, planner_load="", reference_placed=None, reference_bound=0.0,
+                     reference_status="not run", reference_cost=0.0, reference_hires=0, reference_s=0.0,
+                     simple_placed=_placements(on_kept), simple_cost=simple_cost, simple_hires=sum(hires.values()),
+                     simple_s=simple_s, simple_nightly=_placements(nightly), nightly_without=nightly_without)
 
 
 def _pct(x: float | None) -> str:
@@ -216,30 +246,51 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         f"{PLAN_LIMIT_S:.0f} s ceiling. Reference: one HiGHS MIP of hires and placements "
         f"(`benchmarks/staff_reference.py`, rules from `scenarios.rules`), {REFERENCE_LIMIT_S:.0f} s limit. "
         "Simple rule: hire for the largest group still waiting tonight by language, then city, until the budget "
-        "runs out, then the nightly `optimizer.assign` (which may also move up to 2% of active clients). "
-        "`vs simple`: clients placed by the planner's hires (over no hire) / by the simple rule's hires "
+        "runs out, then the nightly `optimizer.assign` on them with existing clients kept (`max_moves_share` 0, "
+        "the planner's and the reference's footing); `simple nightly` is the same hires under the nightly policy, "
+        "which may also move up to 2% of active clients (its no-hire count in brackets), not comparable with "
+        "the other columns. `vs simple`: clients placed by the planner's hires (over no hire) / by the simple "
+        "rule's hires "
         f"(target >= {TARGET_OVER_SIMPLE:.2f}x at the same budget); `vs ref`: planner / reference "
         f"(target >= {100 * TARGET_REFERENCE:.0f}%).",
         "",
         "| clients | workers | waiting | candidates | budget | no hire | planner placed (hires, cost) | bound | "
         "planner s (load) | reference placed (bound, status, hires, cost) | ref s | vs ref | simple placed "
-        "(hires, cost) | vs simple |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "(hires, cost) | vs simple | simple nightly (no hire) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    simple_only = [r for r in rows if r.budgets and all(b.reference_status == "not run" for b in r.budgets)]
     for r in rows:
+        if r in simple_only:
+            continue
         for b in r.budgets:
             ok_ref = None if b.ratio is None else b.ratio >= TARGET_REFERENCE - 1e-12
             ok_simple = None if b.over_simple is None else b.over_simple >= TARGET_OVER_SIMPLE
+            if b.reference_status == "skipped":
+                reference = "skipped | - | -"
+            else:
+                reference = (f"{b.reference_placed} ({b.reference_bound:.0f}, {b.reference_status}, "
+                             f"{b.reference_hires}, ${b.reference_cost:,.0f}) | {b.reference_s:.1f} | "
+                             f"{_pct(b.ratio)} {_verdict(ok_ref)}")
             lines.append(
                 f"| {r.clients:,} | {r.workers} | {r.waiting} | {r.candidates} | ${b.budget:,.0f} | "
                 f"{b.planner_without} | {b.planner_placed} ({b.planner_hires}, ${b.planner_cost:,.0f}) | "
-                f"{b.planner_bound} | {b.planner_s:.1f} ({b.planner_load}) | "
-                f"{b.reference_placed} ({b.reference_bound:.0f}, {b.reference_status}, {b.reference_hires}, "
-                f"${b.reference_cost:,.0f}) | {b.reference_s:.1f} | {_pct(b.ratio)} {_verdict(ok_ref)} | "
+                f"{b.planner_bound} | {b.planner_s:.1f} ({b.planner_load}) | {reference} | "
                 f"{b.simple_placed} ({b.simple_hires}, ${b.simple_cost:,.0f}) | "
-                f"{'n/a' if b.over_simple is None else f'{b.over_simple:.2f}x'} {_verdict(ok_simple)} |")
+                f"{'n/a' if b.over_simple is None else f'{b.over_simple:.2f}x'} {_verdict(ok_simple)} | "
+                f"{b.simple_nightly} ({b.nightly_without}) |")
+    if simple_only:
+        lines += ["", "## The simple rule alone (`--only-simple`)", "",
+                  "| clients | budget | hires | cost | placed, existing clients kept | placed, nightly (moves) | "
+                  "nightly, no hire | s |", "|---|---|---|---|---|---|---|---|"]
+        for r in simple_only:
+            for b in r.budgets:
+                lines.append(f"| {r.clients:,} | ${b.budget:,.0f} | {b.simple_hires} | ${b.simple_cost:,.0f} | "
+                             f"{b.simple_placed} | {b.simple_nightly} | {b.nightly_without} | {b.simple_s:.1f} |")
     lines += ["", "## Time targets (6,000 clients, 2 cores)", ""]
     for r in rows:
+        if r in simple_only:
+            continue
         target_plan = TARGET_PLAN_S.get(r.clients)
         target_front = TARGET_FRONTIER_S.get(r.clients)
         worst = max((b.planner_s for b in r.budgets), default=None)
@@ -268,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-limit", type=float, default=REFERENCE_LIMIT_S)
     parser.add_argument("--plan-limit", type=float, default=PLAN_LIMIT_S)
     parser.add_argument("--no-frontier", action="store_true")
+    parser.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the reference (minutes per budget)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
 
@@ -281,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/staff.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         rows.append(run_size(size, args.seed, say, reference_limit=args.reference_limit, plan_limit=args.plan_limit,
-                             frontier_on=not args.no_frontier))
+                             frontier_on=not args.no_frontier, only_simple=args.only_simple,
+                             reference_on=not args.no_reference))
         text = render(rows, info, command, started, datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), load_before,
                       load_average())
         if args.out:
