@@ -201,12 +201,19 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
 
 
 def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit],
-                  order: list[int], move_destinations: int = MOVE_DESTINATIONS) -> Classes:
+                  order: list[int], move_destinations: int = MOVE_DESTINATIONS,
+                  optional: np.ndarray | None = None) -> Classes:
     """Unit classes, move classes (at most ``move_destinations`` destinations each) and the model's columns
-    (see the module docstring)."""
+    (see the module docstring).
+
+    ``optional`` (int per worker, -1 for the agency's own): workers a model may leave closed (the staffing
+    planner's hires), ranked by the value (lowest first: e.g. the copy number, as copies open in order). A move
+    class then keeps up to ``move_destinations`` of the own workers, as if the optional ones were absent (an
+    empty hire has the most room, and would crowd the agency's own workers out of every class), and up to as
+    many optional ones besides, lowest rank first."""
     fits_now, could, source = useful_workers(el, cap, units)
     move_budget = move_budget_of(agency)
-    move_classes = _move_classes(el, cap, source, move_destinations) if move_budget > 0 else []
+    move_classes = _move_classes(el, cap, source, move_destinations, optional) if move_budget > 0 else []
     freeable = _freeable(cap, move_classes, move_budget, el.n_workers)
 
     weights = tier_weights(units)
@@ -270,7 +277,7 @@ def movable_items(el: Eligibility) -> list[tuple[int, ...]]:
 
 
 def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
-                  move_destinations: int = MOVE_DESTINATIONS) -> list[MoveClass]:
+                  move_destinations: int = MOVE_DESTINATIONS, optional: np.ndarray | None = None) -> list[MoveClass]:
     """Movable items on source workers who could move to a worker with room tonight."""
     if not source.any():
         return []
@@ -303,7 +310,13 @@ def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
         keys = sorted(by_source[j], key=lambda k: (-len(groups[k]), -(k[1] + k[2]), groups[k][0]))
         for key in keys[:MOVE_CLASSES_PER_SOURCE]:
             dest = np.frombuffer(key[3], dtype=np.int32)
-            dest = np.sort(dest[np.lexsort((dest, -room[dest]))[:move_destinations]])
+            if optional is None:
+                dest = np.sort(dest[np.lexsort((dest, -room[dest]))[:move_destinations]])
+            else:
+                own, extra = dest[optional[dest] < 0], dest[optional[dest] >= 0]
+                dest = np.sort(np.concatenate([own[np.lexsort((own, -room[own]))[:move_destinations]],
+                                               extra[np.lexsort((extra, -room[extra], optional[extra]))
+                                                     [:move_destinations]]]))
             if total + len(dest) > MAX_MOVE_COLUMNS:
                 break
             total += len(dest)

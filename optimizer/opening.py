@@ -21,9 +21,13 @@ nightly run (`optimizer.classes.tier_weights`, through each class's gains; linea
 mean gain per unit, as the best-ranked units of a class are the ones placed), (3) least opening cost for
 that. Stage 1's dual bound is a proven upper bound on placements for the budget over this model.
 
-Optional moves are not modelled (the agency is expected to come with ``max_moves_share = 0``): existing
-clients keep their workers, so a plan found here stays feasible for `optimizer.assign` on the agency with
-the opened workers, which may only add moves to it.
+Optional moves are the nightly ones when the agency allows them (`optimizer.lp.complete_rows` has the move
+columns, the move budget row and the sources' relaxed hull facets): a move into an optional worker is one of
+its columns, so it is gated with the rest; `optimizer.classes.build_classes(..., optional=...)` keeps each move
+class's destinations among the agency's own workers as the nightly run keeps them. ``fixed_columns`` fixes
+column values (the staffing planner keeps tonight's moves on a large agency), and then a solve's dual bound
+holds only for those values: `OpeningModel.lp_bound` gives one that holds for all (the LP relaxation, by
+weak duality from HiGHS' duals).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import scipy.sparse as sp
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
-from optimizer.lp import _add_columns, _add_rows, _new_highs, complete_rows, placement_cost
+from optimizer.lp import _add_columns, _add_rows, _dual_bound, _new_highs, complete_rows, placement_cost
 from optimizer.mip import node_limit, rows_hold
 
 STAGE_SHARE = {"placements": 0.6, "priority_and_wait": 0.2, "cost": 0.2}  # of one solve's time
@@ -145,11 +149,13 @@ class OpeningModel:
         return rows_hold(self.matrix, rhs, self.upper, np.rint(start))
 
     def solve(self, budget: float, *, start: np.ndarray | None = None, fixed_open: np.ndarray | None = None,
-              time_limit_s: float = 60.0, seed: int = 0, stages: tuple[str, ...] = tuple(STAGE_SHARE)) -> OpenedPlan:
+              fixed_columns: np.ndarray | None = None, time_limit_s: float = 60.0, seed: int = 0,
+              stages: tuple[str, ...] = tuple(STAGE_SHARE)) -> OpenedPlan:
         """Most placements for ``budget``, then priority and wait, then least cost (see the module docstring).
 
         ``start``: a full vector (`start_from`) the budget allows, or None. ``fixed_open``: 0/1 per optional
-        worker to fix (NaN entries stay free). The result never places fewer than ``start``."""
+        worker to fix (NaN entries stay free); ``fixed_columns``: a value per column to fix it at (NaN: free),
+        e.g. tonight's moves on a large agency. The result never places fewer than ``start``."""
         began = time.monotonic()
         n = self.n_x + self.n_y
         lower = np.zeros(n)
@@ -158,6 +164,10 @@ class OpeningModel:
             fixed = ~np.isnan(fixed_open)
             upper[self.n_x:][fixed] = fixed_open[fixed]
             lower[self.n_x:][fixed] = fixed_open[fixed]
+        if fixed_columns is not None:
+            fixed = ~np.isnan(fixed_columns)
+            upper[:self.n_x][fixed] = fixed_columns[fixed]
+            lower[:self.n_x][fixed] = fixed_columns[fixed]
         rhs = self.rhs.copy()
         rhs[self.budget_row] = budget / self.cost_scale
         if start is not None and not (rows_hold(self.matrix, rhs, upper, np.rint(start))
@@ -167,7 +177,7 @@ class OpeningModel:
         highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
         _add_rows(highs, rhs)
         _add_columns(highs, self.matrix, np.zeros(n), upper, np.arange(n))
-        if fixed_open is not None:
+        if fixed_open is not None or fixed_columns is not None:
             highs.changeColsBounds(n, np.arange(n, dtype=np.int32), lower, upper)
         highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
         best = None if start is None else np.rint(start)
@@ -214,6 +224,31 @@ class OpeningModel:
         return OpenedPlan(values=values, opened=opened, placed=placed,
                           cost=float(self.openings.cost[opened].sum()), bound=bound, status=status,
                           budget=budget, stages=log)
+
+    def lp_bound(self, budget: float, *, fixed_open: np.ndarray | None = None,
+                 time_limit_s: float = 10.0) -> int | None:
+        """A proven upper bound on placements for ``budget`` from the LP relaxation (every column and ``open``
+        free between their bounds; ``fixed_open`` entries of 0 close a worker), by weak duality from whatever
+        duals HiGHS reached (`optimizer.lp._dual_bound`): valid even when the LP is cut short. For a solve
+        whose columns were fixed (``fixed_columns``), whose own dual bound holds only for those values."""
+        n = self.n_x + self.n_y
+        upper = self.upper.copy()
+        if fixed_open is not None:
+            closed = fixed_open == 0
+            upper[self.n_x:][closed] = 0.0
+        rhs = self.rhs.copy()
+        rhs[self.budget_row] = budget / self.cost_scale
+        cost = self._objective("placements")
+        highs = _new_highs()
+        _add_rows(highs, rhs)
+        _add_columns(highs, self.matrix, cost, upper, np.arange(n))
+        highs.setOptionValue("time_limit", float(max(0.5, time_limit_s)))
+        highs.run()
+        if highs.getInfo().dual_solution_status != 2:
+            return None
+        duals = np.asarray(highs.getSolution().row_dual)
+        bound = _dual_bound(self.matrix, rhs, upper, cost, upper > 0, duals)
+        return int(math.floor(bound + 1e-6)) if np.isfinite(bound) else None
 
     def _objective(self, stage: str) -> np.ndarray:
         """Stage costs in HiGHS' minimising form over (columns, open)."""

@@ -3,9 +3,20 @@
 A hire is a worker (`Candidate.hire(n)`): the planner appends every hire the budget could pay for to the
 agency, as optional workers, and asks the nightly model's placement stage which of them to open
 (`optimizer.opening`): hires and placements are chosen together, under the nightly rules and capacity.
-Existing clients keep their workers (no optional moves: `caseload assign` on the agency with the hires may
-only add moves to the plan, so it places at least what the planner promises). The objective: most clients
-placed for the budget, urgent and long-waiting first, families whole; then least cost for that.
+The model has the nightly optimizer's optional moves too (its move columns and tonight's move budget:
+max_moves_share, less ``agency.moves_used``): each move class keeps the destinations `optimizer.assign` keeps
+among today's workers, and as many hires besides, so a hire may take moved clients to free room elsewhere.
+It starts from `optimizer.assign`'s own plan without hires (stopped once its placements are final), so
+placements without hires are the nightly optimizer's; on a large model (more than `optimizer.solve`'s
+EXACT_COLUMNS columns) tonight's moves are then kept fixed, as `assign`'s later stages keep them, and hires and
+placements are chosen around them. The objective: most clients placed for the budget, urgent and
+long-waiting first, families whole; then least cost for that.
+
+The promise (`caseload assign` on workers_with_hires.csv places at least placed_with) is checked, not proved:
+`assign` takes no start plan, and its move classes on the agency with the hires rank the hires (most room)
+first among destinations. tests/planning/test_staffing_properties.py checks it on generated agencies (with
+and without room for moves); measured at 6,000 clients, $400,000: the planner promises 631, `assign` on the
+workers with the hires places 675 in 30 s.
 
 Public API (the CLI, the projection and the app call these):
 
@@ -31,18 +42,24 @@ import pandas as pd
 from caseload.domain import Agency, Assignment, Candidate, Decision, Status, Worker
 from caseload.languages import primary
 from optimizer.caseloads import Caseloads
-from optimizer.classes import Classes, build_classes, tier_weights
+from optimizer.classes import Classes, build_classes, move_budget_of, tier_weights
 from optimizer.decode import decode_columns, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, haversine_km, worker_capacity
 from optimizer.explain import reason_group
 from optimizer.greedy import greedy_fill
+from optimizer.moves import make_room
 from optimizer.opening import STAGE_SHARE, OpenedPlan, OpeningModel, Openings
 from optimizer.plan import Plan, make_plan
+from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
+from optimizer.solve import EXACT_COLUMNS, WIDE_MOVE_COLUMNS, WIDE_MOVE_DESTINATIONS, assign
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
 DEFAULT_FRONTIER_STEPS = 10
-MOVES_NOTE = ("placements without and with the hires keep every active client with their worker (no optional "
-              "moves); caseload assign on workers_with_hires.csv may place more, with its moves (max_moves_share)")
+MOVES_NOTE = ("placements without and with the hires include the nightly optimizer's optional moves (within "
+              "max_moves_share, less the moves the store's window has used); without hires they are caseload "
+              "assign's own plan; on a large agency tonight's moves are then kept and hires chosen around them")
+LP_BOUND_SHARE = 0.25        # of a large model's solve time: the LP relaxation with moves free (the proven bound)
+NIGHTLY_SHARE = 0.4           # of the planner's time: tonight's plan without hires, by `optimizer.assign`
 NAMING_RESERVE_S = 1.0        # kept from the time limit to name the plan (0.2 s on 6,000 clients), and as
                               # HiGHS overshoots its limits (measured 0.4 s in all on 6,000 clients)
 NAMING_PER_CLIENT_S = 2e-5
@@ -70,7 +87,7 @@ class StaffingPlan:
     budget: float
     hires: dict[str, int]            # candidate_id -> number hired (only chosen ones)
     cost: float                      # total annual cost of the hires
-    placed_without: int              # clients placed tonight with no hire (same model, existing clients kept)
+    placed_without: int              # clients placed tonight with no hire (the nightly optimizer's plan, moves too)
     placed_with: int                 # with the hires
     bound: int | None                # proven upper bound on placements for this budget
     workers: list[Worker]            # today's workers plus the hires as workers
@@ -200,9 +217,16 @@ def _no_moves(agency: Agency, workers: list[Worker]) -> Agency:
                   as_of=agency.as_of, overrides=list(agency.overrides))
 
 
+def _with_workers(agency: Agency, workers: list[Worker]) -> Agency:
+    """The agency with these workers, its own policy and the moves its window has used (tonight's move budget)."""
+    return Agency(clients=agency.clients, workers=workers, policy=agency.policy, as_of=agency.as_of,
+                  overrides=list(agency.overrides), moves_used=agency.moves_used)
+
+
 def _useful_hires(agency: Agency, candidates: list[Candidate]) -> list[int]:
-    """Per candidate, how many hires could be busy at most: the load of every unit one hire of it may take,
-    over one hire's capacity (rounded up). Bounds the copies in the model."""
+    """Per candidate, how many hires could be busy at most: the load of every unit one hire of it may take, and
+    of the active clients tonight's move budget could move to it, over one hire's capacity (rounded up). Bounds
+    the copies in the model."""
     probe = _no_moves(agency, list(agency.workers) + [c.hire(1) for c in candidates])
     el = compute_eligibility(probe)
     cap = worker_capacity(probe, el)
@@ -212,11 +236,19 @@ def _useful_hires(agency: Agency, candidates: list[Candidate]) -> list[int]:
     for u in units:
         e = u.eligible[u.eligible >= first]
         load[e - first] += u.high * cap.high_weight[e] + u.low * cap.low_weight[e]
+    budget = move_budget_of(agency)
+    if budget > 0:
+        movable = np.zeros(len(candidates))
+        for i in np.nonzero(el.current >= 0)[0]:
+            e = el.eligible(int(i))
+            movable[e[e >= first] - first] += 1
+        heaviest = np.maximum(cap.high_weight[first:], cap.low_weight[first:])
+        load += np.minimum(movable, budget) * heaviest
     capacity = np.maximum(cap.capacity[first:], 1)
     return [int(math.ceil(load[n] / capacity[n] - 1e-9)) for n in range(len(candidates))]
 
 
-def _build(agency: Agency, candidates: list[Candidate], budget: float) -> _Model:
+def _build(agency: Agency, candidates: list[Candidate], budget: float, *, moves: bool = True) -> _Model:
     costs = [float(c.cost(agency.policy)) for c in candidates]
     useful = _useful_hires(agency, candidates) if candidates else []
     copies = []
@@ -228,13 +260,20 @@ def _build(agency: Agency, candidates: list[Candidate], budget: float) -> _Model
             n = min(n, int(math.floor(budget / cost + 1e-9)))
         copies.append(max(0, n))
     hires = [c.hire(n) for c, k in zip(candidates, copies, strict=True) for n in range(1, k + 1)]
-    full = _no_moves(agency, list(agency.workers) + hires)
+    workers = list(agency.workers) + hires
+    full = _with_workers(agency, workers) if moves else _no_moves(agency, workers)
     el = compute_eligibility(full)
     cap = worker_capacity(full, el)
     units = rule_family_one_worker(full, el)
     order = ranked(units)
-    cl = build_classes(full, el, cap, units, order)
     first = len(agency.workers)
+    copy_number = np.full(len(workers), -1, dtype=np.int64)
+    copy_number[first:] = np.concatenate([np.arange(k) for k in copies]) if hires else []
+    cl = build_classes(full, el, cap, units, order, optional=copy_number)
+    if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
+        # the destinations `optimizer.assign` keeps for the agency's own workers on a large agency
+        cl = build_classes(full, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS,
+                           optional=copy_number)
     kinds = np.repeat(np.arange(len(candidates)), copies).astype(np.int64)
     openings = Openings(workers=np.arange(first, first + len(hires), dtype=np.int64), kind=kinds,
                         cost=np.array([costs[k] for k in kinds], dtype=float))
@@ -244,20 +283,93 @@ def _build(agency: Agency, candidates: list[Candidate], budget: float) -> _Model
                   first, gains)
 
 
+class _PlacementsFinal(Exception):
+    """Stops `optimizer.assign` once its placements are final (its ``on_placements``), carrying that plan."""
+
+    def __init__(self, plan: Plan):
+        super().__init__("placements final")
+        self.plan = plan
+
+
+def _nightly_start(m: _Model, seed: int, seconds: float) -> tuple[np.ndarray | None, int, int | None]:
+    """Tonight's plan without any hire from `optimizer.assign` itself (its LP diving, branch and cut over
+    restrictions and neighbourhood search reach further than one branch and cut over the opening model: 6,000
+    clients, 585 against 533 in 20 s), as a start every budget allows: (start vector, its placements, its proven
+    bound), the vector None when the model's columns cannot hold the plan whole (then the greedy start is used)."""
+    today = _with_workers(m.agency, list(m.agency.workers))
+
+    def placements_final(plan: Plan) -> None:
+        raise _PlacementsFinal(plan)  # the later stages (language, needs, travel) change no placement count
+
+    try:
+        nightly = assign(today, time_limit_s=max(1.0, seconds), seed=seed, on_placements=placements_final)
+    except _PlacementsFinal as final:
+        nightly = final.plan
+    state = Caseloads(m.el, m.cap, m.units)
+    unit_of = {i: u for u, unit in enumerate(m.units) for i in unit.members}
+    client = m.el.client_index
+    placed: dict[int, int] = {}
+    for a in nightly.assignments:
+        if a.worker_id is None or a.decision not in (Decision.NEW, Decision.MOVED):
+            continue
+        i = client[a.client_id]
+        j = m.el.worker_index[a.worker_id]
+        if i in unit_of:
+            placed[unit_of[i]] = j
+        else:
+            state.move(i, j)  # an optional move (a family moves whole: each member is listed)
+    for u, j in placed.items():
+        state.place(u, j)
+    count = int(nightly.summary["objective"]["placements"])
+    bound = nightly.summary.get("placement_bound")
+    values = plan_columns(m.cl, state)
+    c = m.cl.columns
+    whole = (int(values[~c.is_move] @ c.size[~c.is_move]) == state.placed_count() == count
+             and int(values[c.is_move] @ c.size[c.is_move]) == len(state.move_to))
+    start = m.model.start_from(values)
+    if not whole or not m.model.feasible(start, 0.0):
+        return None, count, bound
+    return start, count, bound
+
+
 def _greedy_start(m: _Model) -> np.ndarray:
-    """Today's workers only, first fit: a start every budget allows."""
+    """Today's workers only: first fit, then the nightly make-room pass over the model's own columns (moves
+    between today's workers, within the move budget); a start every budget allows."""
     closed = np.ones(len(m.cap.capacity), dtype=bool)
     closed[m.n_existing:] = False
     cap = replace(m.cap, accepts_new=m.cap.accepts_new & closed)
     state = greedy_fill(m.el, cap, m.units)
+    first = greedy_fill(m.el, cap, m.units)
+    if m.cl.move_budget > 0:
+        allowed = {u: cls.workers[cls.workers < m.n_existing] for u, k in m.cl.unit_class().items()
+                   for cls in (m.cl.classes[k],)}
+        destinations = {item[0]: mc.workers[mc.workers < m.n_existing]
+                        for mc in m.cl.move_classes for item in mc.items if len(item) == 1}
+        make_room(state, m.order, m.cl.move_budget, allowed, destinations)
+        fill(state, m.order)
+        values = plan_columns(m.cl, state)
+        if not m.model.feasible(m.model.start_from(values), 0.0):
+            state = first  # a plan the rows do not hold (never seen): first fit alone
     return m.model.start_from(plan_columns(m.cl, state))
 
 
-def _hires_of(m: _Model, solved: OpenedPlan) -> tuple[dict[str, int], dict[str, str]]:
-    """Hires per candidate and the final name of each hire that takes anyone (an opened hire left empty is
-    dropped: it costs and places nothing), renumbered 1.. per candidate."""
+def _decoded(m: _Model, values: np.ndarray) -> Caseloads:
+    """The plan in column ``values`` on the model's agency, with only the moves that make room someone takes
+    (`optimizer.polish`: placements unchanged)."""
+    state = Caseloads(m.el, m.cap, m.units)
+    decode_columns(m.cl, values, state)
+    undo_idle_moves(state)
+    undo_unneeded_moves(state)
+    return state
+
+
+def _hires_of(m: _Model, solved: OpenedPlan, state: Caseloads) -> tuple[dict[str, int], dict[str, str]]:
+    """Hires per candidate and the final name of each hire that takes anyone in ``state`` (a client placed or
+    moved to it; an opened hire left empty is dropped: it costs and places nothing), renumbered 1.. per
+    candidate."""
     used = np.zeros(len(m.cap.capacity), dtype=bool)
-    used[m.cl.columns.worker[solved.values > 0]] = True
+    used[state.unit_worker[state.unit_worker >= 0]] = True
+    used[list(state.move_to.values())] = True
     hires: dict[str, int] = {}
     names: dict[str, str] = {}
     for n, j in enumerate(m.model.openings.workers):
@@ -269,36 +381,49 @@ def _hires_of(m: _Model, solved: OpenedPlan) -> tuple[dict[str, int], dict[str, 
     return hires, names
 
 
-def _named(m: _Model, values: np.ndarray, hires: dict[str, int],
+def _named(m: _Model, state: Caseloads, hires: dict[str, int],
            names: dict[str, str]) -> tuple[Agency, Caseloads, Plan]:
-    """The agency with the chosen hires (its own policy), and the plan in ``values`` named on it (its caseloads,
-    and the Plan with the nightly reasons for whoever still waits)."""
-    state = Caseloads(m.el, m.cap, m.units)
-    decode_columns(m.cl, values, state)
+    """The agency with the chosen hires (its own policy and move window), and the plan in ``state`` named on it
+    (its caseloads, and the Plan with the nightly reasons for whoever still waits and why each moved)."""
     by_id = {c.candidate_id: c for c in m.candidates}
     hire_workers = [by_id[cid].hire(n) for cid, k in hires.items() for n in range(1, k + 1)]
-    final = Agency(clients=m.agency.clients, workers=list(m.agency.workers) + hire_workers, policy=m.agency.policy,
-                   as_of=m.agency.as_of, overrides=list(m.agency.overrides))
+    final = _with_workers(m.agency, list(m.agency.workers) + hire_workers)
     el = compute_eligibility(final)
     cap = worker_capacity(final, el)
     units = rule_family_one_worker(final, el)
     assert [u.members for u in units] == [u.members for u in m.units], "units differ with the hires"
     named = Caseloads(el, cap, units)
+
+    def index(j: int) -> int:
+        worker_id = m.el.workers[j].worker_id
+        return el.worker_index[names.get(worker_id, worker_id)]
+
+    for item in state.moved_items():
+        named.move_item(item, index(state.move_to[item[0]]))
     for u in np.nonzero(state.unit_worker >= 0)[0]:
-        worker_id = m.el.workers[int(state.unit_worker[u])].worker_id
-        named.place(int(u), el.worker_index[names.get(worker_id, worker_id)])
+        named.place(int(u), index(int(state.unit_worker[u])))
     extra = {"status": "FEASIBLE", "placement_bound": None}
     return final, named, make_plan(final, named, extra, m.gains)
 
 
 def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: float,
-                   say: Callable[[str], None]) -> list[OpenedPlan]:
+                   say: Callable[[str], None]) -> tuple[list[OpenedPlan], int | None]:
     """Each budget in increasing order, warm-started from the previous one's plan (so placements never fall
     as the budget grows). Only the last budget's plan is named, so only it runs the priority-and-wait stage;
     a budget that buys no hire runs the placement stage alone. The time is shared among the solves left in
     proportion to their stages' shares (`optimizer.opening.STAGE_SHARE`)."""
     began = time.monotonic()
-    start = _greedy_start(m)
+    say("tonight's plan without hires (the nightly optimizer, moves included)")
+    start, nightly, nightly_bound = _nightly_start(m, seed, time_limit_s * NIGHTLY_SHARE)
+    if start is None:
+        start = _greedy_start(m)
+    fixed_moves = None
+    if m.model.n_x > EXACT_COLUMNS:
+        # a large model: tonight's moves are kept as they are (as `optimizer.assign`'s later stages keep them),
+        # and hires and placements are chosen around them (measured, 6,000 clients: with the moves free, HiGHS
+        # found no better plan than tonight's in 13 s, nor a bound)
+        c = m.cl.columns
+        fixed_moves = np.where(c.is_move, start[:m.model.n_x], np.nan)
     costs = m.model.openings.cost
     stages = []
     for n, budget in enumerate(budgets):
@@ -314,13 +439,45 @@ def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: 
         left = max(1.0, time_limit_s - (time.monotonic() - began)) * weight[n] / sum(weight[n:])
         say(f"hires and placements for a budget of ${budget:,.0f} ({n + 1}/{len(budgets)})")
         unaffordable = np.where(costs > budget + 1e-9, 0.0, np.nan)  # fixed closed: presolve drops them
-        solved = m.model.solve(budget, start=start, fixed_open=unaffordable, time_limit_s=left, seed=seed,
-                               stages=stages[n])
+        if not np.any(costs <= budget + 1e-9) and (out or fixed_moves is not None
+                                                    or _proven(start, m, nightly, nightly_bound)):
+            # no hire affordable: the model is tonight's, whose plan is `assign`'s (proven, or on a large model
+            # where the moves stay as they are: measured 6,000 clients, 10 s of branch and cut added nothing),
+            # or was solved just before
+            out.append(replace(out[-1], budget=budget) if out else _as_solved(m, start, budget, nightly_bound))
+            continue
+        lp_bound = None
+        if fixed_moves is not None:  # the solve's own bound holds only for tonight's moves: the LP's for any
+            t0 = time.monotonic()
+            lp_bound = m.model.lp_bound(budget, fixed_open=unaffordable, time_limit_s=left * LP_BOUND_SHARE)
+            left = max(1.0, left - (time.monotonic() - t0))
+        solved = m.model.solve(budget, start=start, fixed_open=unaffordable, fixed_columns=fixed_moves,
+                               time_limit_s=left, seed=seed, stages=stages[n])
+        if fixed_moves is not None:
+            solved = replace(solved, bound=None if lp_bound is None else max(lp_bound, solved.placed),
+                             status=f"{solved.status} (tonight's moves fixed; bound: LP relaxation)")
         if out and solved.placed < out[-1].placed:  # never: the start is kept; stated, not assumed
             solved = replace(out[-1], budget=budget)
         out.append(solved)
         start = m.model.start_from(solved.values, solved.opened)
-    return out
+    return out, nightly
+
+
+def _proven(start: np.ndarray, m: _Model, nightly: int, bound: int | None) -> bool:
+    """Whether the start is the nightly optimizer's plan and reaches its proven bound."""
+    return bound is not None and nightly >= bound and int(m.model.placement @ start[:m.model.n_x]) == nightly
+
+
+def _as_solved(m: _Model, start: np.ndarray, budget: float, bound: int | None) -> OpenedPlan:
+    """Tonight's start plan as the model's result for a budget that buys no hire; ``bound``: `optimizer.assign`'s
+    proven bound for tonight."""
+    values = np.rint(start[:m.model.n_x]).astype(np.int64)
+    placed = int(m.model.placement @ values)
+    bound = None if bound is None else max(int(bound), placed)
+    status = "Optimal" if bound is not None and placed >= bound else "Feasible"
+    return OpenedPlan(values=values, opened=np.zeros(m.model.n_y, dtype=bool), placed=placed, cost=0.0,
+                      bound=bound, status=f"{status} (tonight's plan, optimizer.assign's bound)", budget=budget,
+                      stages=[{"stage": "tonight", "status": status, "wall_time_s": 0.0, "nodes": 0}])
 
 
 def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, seed: int = 0,
@@ -348,15 +505,17 @@ def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, se
     if note is not None:
         budgets = [0.0]
     seconds = limit - (time.monotonic() - began) - NAMING_RESERVE_S - NAMING_PER_CLIENT_S * len(agency.clients)
-    solved = _solve_budgets(m, budgets, seed=seed, time_limit_s=seconds, say=say)
+    solved, nightly = _solve_budgets(m, budgets, seed=seed, time_limit_s=seconds, say=say)
     base, final = solved[0], solved[-1]
     if note is not None:
         final = replace(final, budget=budget)
     say("naming the plan")
-    hires, names = _hires_of(m, final)
-    final_agency, _, plan = _named(m, final.values, hires, names)
+    state = _decoded(m, final.values)
+    hires, names = _hires_of(m, final, state)
+    final_agency, named, plan = _named(m, state, hires, names)
     placed_with = int(plan.summary["objective"]["placements"])
-    clients_placed = _clients_on_hires(plan, m.candidates, hires, final_agency)
+    clients_placed = _clients_on_hires(named, m.candidates, hires)
+    moved_to_hires = _moved_to_hires(named, m.candidates, hires)
     cost = sum(costs[cid] * n for cid, n in hires.items())
     bound = final.bound if note is None else base.bound
     status = "OPTIMAL" if bound is not None and placed_with >= bound else "FEASIBLE"
@@ -372,10 +531,12 @@ def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, se
         "fte": round(sum(c.fte * hires.get(c.candidate_id, 0) for c in candidates), 4),
         "placed_without": base.placed, "placed_with": placed_with, "placed_by_hires": placed_with - base.placed,
         "placement_bound": bound, "placement_gap": result.gap, "status": status,
-        "bound_source": "HiGHS branch and cut's dual bound on the placement model with every affordable hire "
-                        "optional (existing clients kept)",
+        "bound_source": "HiGHS branch and cut's dual bound on the placement model (moves included) with every "
+                        "affordable hire optional; on a large agency, whose solve keeps tonight's moves, the LP "
+                        "relaxation's with the moves free (weaker, but it holds for any moves)",
         "moves": MOVES_NOTE,
-        "clients_placed": clients_placed, "unit_costs": {cid: costs[cid] for cid in hires},
+        "clients_placed": clients_placed, "moved_to_hires": moved_to_hires,
+        "unit_costs": {cid: costs[cid] for cid in hires},
         "waiting_with_hires": plan.summary["waiting"],
         "waiting_by_reason": _reasons_without_ids(plan.summary["waiting_by_reason"]),
         "note": note, "seed": seed, "time_limit_s": limit,
@@ -389,13 +550,26 @@ def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, se
     return result
 
 
-def _clients_on_hires(plan: Plan, candidates: list[Candidate], hires: dict[str, int],
-                      agency: Agency) -> dict[str, int]:
-    """Waiting clients each chosen candidate's hires take on in the plan."""
+def _clients_on_hires(state: Caseloads, candidates: list[Candidate], hires: dict[str, int]) -> dict[str, int]:
+    """Waiting clients (and forced movers re-placed) each chosen candidate's hires take on in the plan; active
+    clients moved to a hire to make room elsewhere are not counted (they were placed already)."""
     owner = {c.hire(n).worker_id: c.candidate_id
              for c in candidates for n in range(1, hires.get(c.candidate_id, 0) + 1)}
-    counts = Counter(owner[a.worker_id] for a in plan.assignments  # new, or re-placed (a forced mover)
-                     if a.decision in (Decision.NEW, Decision.MOVED) and a.worker_id in owner)
+    counts: Counter = Counter()
+    for u in np.nonzero(state.unit_worker >= 0)[0]:
+        worker_id = state.el.workers[int(state.unit_worker[u])].worker_id
+        if worker_id in owner:
+            counts[owner[worker_id]] += state.units[int(u)].size
+    return {cid: int(counts.get(cid, 0)) for cid in hires}
+
+
+def _moved_to_hires(state: Caseloads, candidates: list[Candidate], hires: dict[str, int]) -> dict[str, int]:
+    """Active clients each chosen candidate's hires take on by an optional move, to make room for a waiting
+    client elsewhere (what a hire is worth beyond the waiting clients it takes itself)."""
+    owner = {c.hire(n).worker_id: c.candidate_id
+             for c in candidates for n in range(1, hires.get(c.candidate_id, 0) + 1)}
+    counts = Counter(owner[state.el.workers[j].worker_id] for j in state.move_to.values()
+                     if state.el.workers[j].worker_id in owner)
     return {cid: int(counts.get(cid, 0)) for cid in hires}
 
 
@@ -444,10 +618,10 @@ def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = N
     columns = ["language", "french", "area", "waiting", "reasons", "one_more_fte_places", "at_most", "proven",
                "method"]
     say("bottlenecks: tonight's plan")
-    today = _build(agency, [], 0.0)
+    today = _build(agency, [], 0.0, moves=False)
     tonight = today.model.solve(0.0, start=_greedy_start(today), time_limit_s=limit * TONIGHT_SHARE, seed=seed,
                                 stages=("placements",))
-    _, state, plan = _named(today, tonight.values, {}, {})
+    _, state, plan = _named(today, _decoded(today, tonight.values), {}, {})
     reason_of = {a.client_id: _without_ids(reason_group(a.reason))
                  for a in plan.assignments if a.decision == Decision.WAITING}
     groups: dict[tuple, list] = {}
@@ -462,7 +636,8 @@ def bottlenecks(agency: Agency, *, seed: int = 0, time_limit_s: float | None = N
     candidates = [Candidate(candidate_id=w.worker_id, fte=w.fte, languages=w.languages, french=w.french,
                             latitude=w.latitude, longitude=w.longitude, areas=w.areas, annual_cost=0.0, max_hires=1)
                   for w in profiles]
-    m = _build(agency, candidates, 0.0)  # a profile no waiting client could use gets no copy (bounded by use)
+    # a profile no waiting client could use gets no copy (bounded by use)
+    m = _build(agency, candidates, 0.0, moves=False)
     closed = np.zeros(len(m.model.openings), dtype=float)
     base = m.model.solve(0.0, start=m.model.start_from(_columns_on(m, state)), fixed_open=closed,
                          time_limit_s=max(0.5, deadline - time.monotonic()) * BASE_SHARE, seed=seed,

@@ -66,3 +66,24 @@ def test_fixed_open_forces_a_worker_open_and_the_plan_never_falls_below_its_star
     start = model.start_from(result.values, result.opened)
     again = model.solve(1.0, start=start, fixed_open=np.array([np.nan, 1.0]), time_limit_s=5)
     assert again.placed >= result.placed and again.opened.tolist() == [False, True]
+
+
+def test_the_lp_bound_holds_for_any_plan_and_follows_the_budget():
+    clients = [client(f"H{n}", need_level=NeedLevel.HIGH, languages=("ti",)) for n in range(40)]
+    copies = [worker(f"O{n}", languages=("ti",)) for n in range(3)]
+    model = _model(clients, [worker("W1"), *copies], [1, 2, 3], [0, 0, 0], [10.0, 10.0, 10.0])
+    assert model.lp_bound(25.0) == 37  # 2.5 copies open in the relaxation: 37.5 clients, rounded down
+    assert model.lp_bound(25.0) >= model.solve(25.0, time_limit_s=5).placed == 30
+    assert model.lp_bound(30.0) == 40
+    assert model.lp_bound(30.0, fixed_open=np.array([np.nan, np.nan, 0.0])) == 30  # a closed copy stays closed
+    assert model.lp_bound(30.0, fixed_open=np.array([0.0, np.nan, np.nan])) == 0  # ... and the later copies too
+
+
+def test_fixed_columns_hold_their_values():
+    clients = [client(f"L{n}", languages=("ti",)) for n in range(5)]
+    model = _model(clients, [worker("W1"), worker("O1", languages=("ti",)), worker("O2", languages=("ti",))],
+                   [1, 2], [0, 1], [1.0, 1.0])
+    c = model.cl.columns
+    fixed = np.where(c.worker == 1, 2.0, np.nan)  # O1 takes exactly two
+    result = model.solve(2.0, fixed_columns=fixed, time_limit_s=5)
+    assert _on(model, result.values, 1) == 2 and result.placed == 5

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from caseload.domain import Candidate, NeedLevel
+from caseload.domain import Candidate, Decision, NeedLevel
+from optimizer import assign
 from planning.staffing import bottlenecks, derive_candidates, frontier, plan_hires
 from tests.optimizer.agencies import agency, caseload, client, worker
 
@@ -137,3 +138,37 @@ def test_bottleneck_reasons_drop_a_family_members_id():
     reason = "a family is placed whole: member C004603 has no eligible worker (no worker speaking uk covering J9J)"
     assert _without_ids(reason) == ("a family is placed whole: a member has no eligible worker "
                                     "(no worker speaking uk covering J9J)")
+
+
+def _full_arabic_speaker(with_room: bool) -> tuple:
+    """W1 (Arabic, English) is at target; C1 waits and speaks only Arabic; W2 (English), when there, has room for
+    one: moving one of W1's clients to W2 (the nightly optimizer's optional move) makes room for C1."""
+    clients = caseload("W1", n_low=50) + [client("C1", languages=("ar",))]
+    workers = [worker("W1", languages=("ar", "en"))]
+    if with_room:
+        clients += caseload("W2", n_low=49)
+        workers.append(worker("W2"))
+    return clients, workers
+
+
+def test_placements_without_hires_are_the_nightly_optimizers_moves_included():
+    today = agency(*_full_arabic_speaker(True), max_moves_share=0.1)
+    nightly = assign(today, time_limit_s=10)
+    assert nightly.summary["objective"]["placements"] == 1
+    plan = plan_hires(today, [Candidate("ti", fte=1.0, languages=("ti",))], COST, time_limit_s=10)
+    assert plan.placed_without == plan.placed_with == 1 and plan.hires == {}
+    assert sum(a.decision == Decision.MOVED for a in plan.assignments) == 1
+    assert plan.summary["placed_without"] == 1
+
+
+def test_a_hire_that_takes_a_moved_client_to_make_room_is_valued():
+    today = agency(*_full_arabic_speaker(False), max_moves_share=0.1)
+    plan = plan_hires(today, [Candidate("en", fte=1.0, languages=("en",))], COST, time_limit_s=10)
+    assert (plan.placed_without, plan.placed_with) == (0, 1) and plan.hires == {"en": 1}
+    moved = [a for a in plan.assignments if a.decision == Decision.MOVED]
+    assert [a.worker_id for a in moved] == ["HIRE-en-1"]
+    assert plan.clients_placed == {"en": 0}  # C1 goes to W1; the hire takes the client moved to make room
+    assert plan.summary["moved_to_hires"] == {"en": 1}
+    without_moves = plan_hires(agency(*_full_arabic_speaker(False), max_moves_share=0.0),
+                               [Candidate("en", fte=1.0, languages=("en",))], COST, time_limit_s=10)
+    assert without_moves.placed_with == 0 and without_moves.hires == {}

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseload.contract_io import write_agency
-from caseload.domain import Agency, Candidate
+from caseload.domain import Agency, Candidate, Policy
 from caseload.reader import load_agency
 from optimizer import assign
 from optimizer.check import violations
@@ -21,9 +21,10 @@ PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[Healt
 FTE_COST = 78_000.0
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_assign_on_workers_with_hires_places_at_least_what_the_plan_promises(tmp_path, seed):
-    today = random_agency(160, 8, seed=seed, fill=0.95, waiting_share=0.4)
+@pytest.mark.parametrize(("seed", "moves_share"), [(1, 0.02), (2, 0.02), (3, 0.02), (4, 0.1), (5, 0.1)])
+def test_assign_on_workers_with_hires_places_at_least_what_the_plan_promises(tmp_path, seed, moves_share):
+    today = random_agency(160, 8, seed=seed, fill=0.95, waiting_share=0.4,
+                          policy=Policy(max_moves_share=moves_share))  # the planner uses the nightly moves too
     plan = plan_hires(today, derive_candidates(today), 2.5 * FTE_COST, seed=seed, time_limit_s=20)
     assert plan.hires, "the generated waitlist should call for a hire"
     assert plan.placed_with > plan.placed_without
