@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import json
 
-from tests.caseload.test_cli_staff import _folder, _run
+from typer.testing import CliRunner
+
+from caseload.cli import app
+from tests.caseload.test_cli_staff import _folder
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, ["staff", *args])
+
 
 QUICK = ("--replications", "3", "--months", "4", "--frontier", "0", "--no-bottlenecks", "--time-limit", "20",
          "--as-of", "2027-01-15")
