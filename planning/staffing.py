@@ -460,6 +460,12 @@ def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: 
             solved = replace(out[-1], budget=budget)
         out.append(solved)
         start = m.model.start_from(solved.values, solved.opened)
+    later: int | None = None  # a bound for a larger budget holds for a smaller one (fewer plans)
+    for k in range(len(out) - 1, -1, -1):
+        if out[k].bound is None and later is not None:
+            out[k] = replace(out[k], bound=max(later, out[k].placed))
+        if out[k].bound is not None:
+            later = out[k].bound if later is None else min(later, out[k].bound)
     return out, nightly
 
 
