@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from caseload.contract_io import save_png
 from caseload.domain import Agency, Candidate, Worker
 from simulation.inputs import ModelInputs, resolve
 from simulation.model import METRICS, ReplicationResult
@@ -476,16 +476,8 @@ def plot_projection(projection: Projection, path: Path, target_wait_months: floa
     fig.suptitle(f"Projection from today's caseload: mean and 90% band of {projection.replications} replications "
                  "(same seeds with and without)", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return save_png(fig, path)
     finally:
         plt.close(fig)
     return path

@@ -8,14 +8,12 @@ last: its presence marks a complete run, so a crash mid-run leaves the last good
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from caseload.contract_io import atomic_write_text, workers_frame, write_csv
+from caseload.contract_io import atomic_write_text, save_png, workers_frame, write_csv
 from planning.staffing import BOTTLENECK_METHOD, PER_DOLLARS, StaffingPlan
 
 HIRES_CSV = "hires.csv"
@@ -66,15 +64,8 @@ def plot_frontier(frontier: list[dict[str, Any]], path: Path) -> None:
     ax.legend(lines + more, labels + more_labels, loc="lower right", fontsize=8)
     ax.set_title("Staffing frontier: where money stops helping")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        save_png(fig, path)
     finally:
         plt.close(fig)
 
