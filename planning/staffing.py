@@ -353,6 +353,53 @@ def _greedy_start(m: _Model) -> np.ndarray:
     return m.model.start_from(plan_columns(m.cl, state))
 
 
+def _with_greedy_hires(m: _Model, start: np.ndarray, budget: float) -> np.ndarray:
+    """The start plus hires opened one at a time, the one whose copy first fit places the most waiting clients
+    per dollar first, each filled with clients the start leaves waiting, until the budget buys no useful hire.
+    On a large model HiGHS may not finish its root LP in the time (6,000 clients, 93 candidates: 585 optional
+    hires, 173,280 columns, 0 nodes) and returns its start: tonight's plan, no hire. The start then already
+    has the hires a manager's rule would give (moves and tonight's placements unchanged)."""
+    state = Caseloads(m.el, m.cap, m.units)
+    decode_columns(m.cl, start[:m.model.n_x], state)
+    opened = start[m.model.n_x:] > 0.5
+    openings = m.model.openings
+    by_worker: dict[int, list[int]] = {}
+    for u in m.order:
+        for j in m.units[u].eligible[m.units[u].eligible >= m.n_existing]:
+            by_worker.setdefault(int(j), []).append(int(u))
+    spent = float(openings.cost[opened].sum())
+    while True:
+        best: tuple[float, int, list[int]] | None = None
+        seen: set[int] = set()
+        for n in range(len(openings)):
+            kind = int(openings.kind[n])
+            if opened[n] or kind in seen:
+                continue
+            seen.add(kind)  # copies of a kind are opened in order: only the first closed one is a choice
+            if spent + openings.cost[n] > budget + 1e-9:
+                continue
+            j = int(openings.workers[n])
+            room, allowance, taken = state.room(j), state.allowance_left(j), []
+            for u in by_worker.get(j, []):
+                w, size = state.unit_weight(u, j), m.units[u].size
+                if state.unit_worker[u] < 0 and w <= room and size <= allowance:
+                    taken.append(u)
+                    room, allowance = room - w, allowance - size
+            gain = sum(m.units[u].size for u in taken)
+            score = gain / max(float(openings.cost[n]), 1.0)
+            if gain > 0 and (best is None or score > best[0]):
+                best = (score, n, taken)
+        if best is None:
+            break
+        _, n, taken = best
+        for u in taken:
+            state.place(u, int(openings.workers[n]))
+        opened[n] = True
+        spent += float(openings.cost[n])
+    candidate = m.model.start_from(plan_columns(m.cl, state), opened)
+    return candidate if m.model.feasible(candidate, budget) else start
+
+
 def _decoded(m: _Model, values: np.ndarray) -> Caseloads:
     """The plan in column ``values`` on the model's agency, with only the moves that make room someone takes
     (`optimizer.polish`: placements unchanged)."""
@@ -451,6 +498,8 @@ def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: 
             t0 = time.monotonic()
             lp_bound = m.model.lp_bound(budget, fixed_open=unaffordable, time_limit_s=left * LP_BOUND_SHARE)
             left = max(1.0, left - (time.monotonic() - t0))
+        if fixed_moves is not None:  # a large model: HiGHS may return its start, so the start has hires
+            start = _with_greedy_hires(m, start, budget)
         solved = m.model.solve(budget, start=start, fixed_open=unaffordable, fixed_columns=fixed_moves,
                                time_limit_s=left, seed=seed, stages=stages[n])
         if fixed_moves is not None:

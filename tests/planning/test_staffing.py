@@ -172,3 +172,29 @@ def test_a_hire_that_takes_a_moved_client_to_make_room_is_valued():
     without_moves = plan_hires(agency(*_full_arabic_speaker(False), max_moves_share=0.0),
                                [Candidate("en", fte=1.0, languages=("en",))], COST, time_limit_s=10)
     assert without_moves.placed_with == 0 and without_moves.hires == {}
+
+
+@pytest.mark.parametrize(("budget", "opened", "placed"), [(COST, {0}, 3), (2 * COST, {0, 3}, 4)])
+def test_a_large_models_start_already_has_the_hires_first_fit_places_most_per_dollar(monkeypatch, budget, opened,
+                                                                                     placed):
+    """Issue 16 at 6,000 clients: on a large model (tonight's moves fixed) HiGHS may not finish its root LP in the
+    time and returns its start; that start was tonight's plan without any hire, so the planner hired nobody."""
+    import planning.staffing as staffing
+    from optimizer.opening import OpeningModel
+
+    monkeypatch.setattr(staffing, "EXACT_COLUMNS", 0)  # the large-model path on a tiny agency
+    starts = []
+    solve = OpeningModel.solve
+
+    def recording(self, budget, *, start=None, **kwargs):
+        starts.append((self, budget, start))
+        return solve(self, budget, start=start, **kwargs)
+
+    monkeypatch.setattr(OpeningModel, "solve", recording)
+    plan = plan_hires(agency(*_city()), _candidates(), budget, time_limit_s=10)
+    model, last_budget, start = starts[-1]
+    assert last_budget == budget
+    assert {int(model.openings.kind[n]) for n in range(model.n_y) if start[model.n_x + n] > 0.5} == opened
+    assert int(model.placement @ start[:model.n_x]) == placed
+    assert model.feasible(start, budget)
+    assert plan.placed_with == placed
