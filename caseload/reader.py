@@ -246,6 +246,26 @@ def clients_from_table(table: Table, errors: list[InputError]) -> list[Client]:
     return clients
 
 
+def _worker_profile(c: _Cells) -> dict:
+    """The cells a worker and a staffing candidate share (fte, languages, French, office, areas, travel,
+    specializations, gender), under the same rules, so a candidate is read exactly as the worker it becomes."""
+    fte = c.number("fte", 0, MAX_FTE, low_open=True)
+    if fte is None and not c.cells.get("fte"):
+        c.fail("fte", "", "is required: a number in (0, 1.5]")
+    latitude, longitude = c.coordinates()
+    return {
+        "fte": fte or 1.0,
+        "languages": c.languages("languages"),
+        "french": c.boolean("french", False),
+        "latitude": latitude,
+        "longitude": longitude,
+        "areas": frozenset(c.items("areas")),
+        "max_travel_km": c.number("max_travel_km", 0, 20_000),
+        "specializations": frozenset(t.lower() for t in c.items("specializations")),
+        "gender": c.choice("gender", GENDERS + ("nonbinary", "other"), None),
+    }
+
+
 def workers_from_table(table: Table, errors: list[InputError]) -> list[Worker]:
     """Validate every worker row (fte in (0, 1.5], known languages, sane targets)."""
     if _missing_columns(table, WORKER_REQUIRED, errors):
@@ -255,21 +275,9 @@ def workers_from_table(table: Table, errors: list[InputError]) -> list[Worker]:
     for row, cells in table.rows:
         c = _Cells(table.file, row, cells, errors, personal=False)
         worker_id = c.identifier("worker_id")
-        fte = c.number("fte", 0, MAX_FTE, low_open=True)
-        if fte is None and not cells.get("fte"):
-            c.fail("fte", "", "is required: a number in (0, 1.5]")
-        max_travel = c.number("max_travel_km", 0, 20_000)
         worker = Worker(
             worker_id=worker_id or "",
-            fte=fte or 1.0,
-            languages=c.languages("languages"),
-            french=c.boolean("french", False),
-            latitude=(coords := c.coordinates())[0],
-            longitude=coords[1],
-            areas=frozenset(c.items("areas")),
-            max_travel_km=max_travel,
-            specializations=frozenset(t.lower() for t in c.items("specializations")),
-            gender=c.choice("gender", GENDERS + ("nonbinary", "other"), None),
+            **_worker_profile(c),
             available=c.boolean("available", True),
             high_need_ratio=c.number("high_need_ratio", 0, 100, low_open=True),
             low_need_ratio=c.number("low_need_ratio", 0, 500, low_open=True),
@@ -290,9 +298,7 @@ def candidates_from_table(table: Table, errors: list[InputError]) -> list[Candid
     for row, cells in table.rows:
         c = _Cells(table.file, row, cells, errors, personal=False)
         candidate_id = c.identifier("candidate_id")
-        fte = c.number("fte", 0, MAX_FTE, low_open=True)
-        if fte is None and not cells.get("fte"):
-            c.fail("fte", "", "is required: a number in (0, 1.5]")
+        profile = _worker_profile(c)
         cost = c.parsed("annual_cost", float, "must be a number (a year's cost of one hire)", None)
         if cost is not None and (cost != cost or cost < 0 or cost > MAX_ANNUAL_COST):
             c.fail("annual_cost", cells.get("annual_cost"),
@@ -300,15 +306,7 @@ def candidates_from_table(table: Table, errors: list[InputError]) -> list[Candid
             cost = None
         candidate = Candidate(
             candidate_id=candidate_id or "",
-            fte=fte or 1.0,
-            languages=c.languages("languages"),
-            french=c.boolean("french", False),
-            latitude=(coords := c.coordinates())[0],
-            longitude=coords[1],
-            areas=frozenset(c.items("areas")),
-            max_travel_km=c.number("max_travel_km", 0, 20_000),
-            specializations=frozenset(t.lower() for t in c.items("specializations")),
-            gender=c.choice("gender", GENDERS + ("nonbinary", "other"), None),
+            **profile,
             annual_cost=cost,
             max_hires=c.whole("max_hires", 0, None),
         )
