@@ -76,9 +76,10 @@ def recommend(at, budget: float):
             job = store.running(request[key])
             if job is not None:
                 job.future.exception()  # wait for it (its error, if any, surfaces on the page below)
-        at.run()
+        done = all(store.result(request[k]) is not None for k in JOB_KEYS)
+        at.run()  # drawn after the check, so once `done` the page has drawn every result
         no_exception(at)
-        if all(store.result(request[k]) is not None for k in JOB_KEYS):
+        if done:
             break
     assert not at.error, [e.value for e in at.error]
     assert all(store.result(request[k]) is not None for k in JOB_KEYS)
