@@ -30,12 +30,6 @@ from caseload.cli_common import (
 )
 from caseload.validation import ValidationFailed
 
-# Kept for the command modules written against cli_store's names (cli_staff, cli_waitlist).
-_engine = open_store
-_fail = fail
-_shown = shown_url
-_say_waiting = say_waiting
-
 
 def register(app: typer.Typer) -> None:
     @app.command("import")
@@ -60,16 +54,16 @@ def register(app: typer.Typer) -> None:
         except ValidationFailed as failure:
             print_errors(failure)
             raise typer.Exit(USER_ERROR) from None
-        engine = _engine(db, create=True)
+        engine = open_store(db, create=True)
         try:
-            result = import_agency(engine, agency, wait_s=wait, on_wait=lambda: _say_waiting(wait),
+            result = import_agency(engine, agency, wait_s=wait, on_wait=lambda: say_waiting(wait),
                                    with_overrides=has_overrides_file(data_dir), user=current_user(user))
         except StoreError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         finally:
             engine.dispose()
         console.print(f"Imported {result.clients} clients ({result.waiting} waiting, {result.active} active) and "
-                      f"{result.workers} workers into {_shown(engine)}")
+                      f"{result.workers} workers into {shown_url(engine)}")
 
     @app.command()
     def history(
@@ -79,7 +73,7 @@ def register(app: typer.Typer) -> None:
         """List the recorded runs, newest first."""
         from caseload.store.runs import list_runs
 
-        engine = _engine(db, create=False)
+        engine = open_store(db, create=False)
         try:
             runs = list_runs(engine, limit or None)
         finally:
@@ -88,7 +82,7 @@ def register(app: typer.Typer) -> None:
             console.print("No runs yet: `caseload assign --db ...` records one.")
             return
         # Plain aligned lines rather than a table: cron mails and logs keep them whole at any width.
-        typer.echo(f"Runs in {_shown(engine)}, newest first")
+        typer.echo(f"Runs in {shown_url(engine)}, newest first")
         typer.echo(f"{'run':>5}  {'started (UTC)':<16}  {'as of':<10}  {'status':<10} {'run':<9} {'placed':>6} "
                    f"{'moved':>6} {'kept':>6} {'waiting':>7}  {'input':<12}  by")
         for r in runs:
@@ -110,14 +104,14 @@ def register(app: typer.Typer) -> None:
         from caseload.store.database import StoreError
         from caseload.store.runs import approve_run
 
-        engine = _engine(db, create=False)
+        engine = open_store(db, create=False)
         try:
-            approve_run(engine, run_id, user=current_user(user), wait_s=wait, on_wait=lambda: _say_waiting(wait))
+            approve_run(engine, run_id, user=current_user(user), wait_s=wait, on_wait=lambda: say_waiting(wait))
         except StoreError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         finally:
             engine.dispose()
-        console.print(f"Run {run_id} approved: its plan is now the clients' current workers in {_shown(engine)}")
+        console.print(f"Run {run_id} approved: its plan is now the clients' current workers in {shown_url(engine)}")
 
     @app.command()
     def export(
@@ -129,11 +123,11 @@ def register(app: typer.Typer) -> None:
         from caseload.store.database import StoreError
         from caseload.store.export import export_run
 
-        engine = _engine(db, create=False)
+        engine = open_store(db, create=False)
         try:
             paths = export_run(engine, run_id, out)
         except StoreError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         finally:
             engine.dispose()
         console.print("Wrote " + ", ".join(str(p) for p in paths))
@@ -146,13 +140,13 @@ def register(app: typer.Typer) -> None:
         """Create the store, or bring its schema to the newest migration (import and assign do this too)."""
         from caseload.store.database import current_revision
 
-        engine = _engine(db, create=True)
+        engine = open_store(db, create=True)
         try:
             with engine.connect() as connection:
                 revision = current_revision(connection)
         finally:
             engine.dispose()
-        console.print(f"{_shown(engine)} is at schema revision {revision}")
+        console.print(f"{shown_url(engine)} is at schema revision {revision}")
 
     user_app = typer.Typer(help="Who may sign in to the app, and what they see.", no_args_is_help=True)
     app.add_typer(user_app, name="user")
@@ -174,7 +168,7 @@ def register(app: typer.Typer) -> None:
         try:
             parsed_role = parse_role(role)
         except AuthConfigError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -183,5 +177,5 @@ def register(app: typer.Typer) -> None:
         try:
             add_user(path, name, password, parsed_role)
         except AuthConfigError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         console.print(f"User {name} ({parsed_role.value}) saved in {path}")
