@@ -42,10 +42,25 @@ import scipy.sparse as sp
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
-from optimizer.lp import _add_columns, _add_rows, _dual_bound, _new_highs, complete_rows, placement_cost
+from optimizer.lp import (
+    ADD_PER_ROUND,
+    MAX_ROUNDS,
+    START_PER_CLASS,
+    Relaxation,
+    _add_columns,
+    _add_rows,
+    _dual_bound,
+    _new_highs,
+    _top_per_group,
+    choose_columns,
+    complete_rows,
+    placement_cost,
+)
 from optimizer.mip import node_limit, rows_hold
 
 STAGE_SHARE = {"placements": 0.6, "priority_and_wait": 0.2, "cost": 0.2}  # of one solve's time
+EXTRA_COPIES = 1   # screening: per kind the LP opens, this many copies beyond the LP's (rounded up) go to the MIP
+EXTRA_KINDS = 12   # ... and the first copy of this many kinds the LP leaves closed, least reduced cost first
 GAIN_SCALE = 1e6  # stage 2's coefficients are the classes' mean gains scaled to at most this (HiGHS keeps
                   # coefficient ranges near 1e6 accurate; a far lower-tier gain falls below its tolerance)
 
@@ -81,6 +96,17 @@ class OpenedPlan:
     @property
     def proven(self) -> bool:
         return self.bound is not None and self.placed >= self.bound
+
+
+@dataclass(slots=True)
+class OpeningRelaxation:
+    """The opening model's LP relaxation for one budget (`OpeningModel.relaxation`)."""
+
+    bound: int | None          # proven upper bound on placements (weak duality over every column), None: unsolved
+    values: np.ndarray         # per column (columns, then ``open``); 0 outside the restricted LP
+    reduced_cost: np.ndarray   # per column from the last duals (minimising form); inf where a column cannot be used
+    converged: bool            # every column priced out: ``bound`` is the LP optimum (rounded down)
+    columns_in_lp: int = 0     # columns column generation brought in (of n_x + n_y)
 
 
 class OpeningModel:
@@ -130,7 +156,8 @@ class OpeningModel:
         self.upper = np.concatenate([upper, np.ones(self.n_y)])
         self.placement = -placement_cost(c)
         self.gain = _class_gains(cl)
-        self._lp: highspy.Highs | None = None  # `lp_bound`'s relaxation, kept for the next budget
+        self._lp: highspy.Highs | None = None  # `relaxation`'s restricted LP, kept for the next budget
+        self._lp_columns = np.zeros(0, dtype=np.int64)  # the columns in it, in HiGHS' order
 
     def start_from(self, values: np.ndarray, opened: np.ndarray | None = None) -> np.ndarray:
         """A full start vector (columns, then ``open``) for column values; optional workers holding any of
@@ -151,12 +178,15 @@ class OpeningModel:
 
     def solve(self, budget: float, *, start: np.ndarray | None = None, fixed_open: np.ndarray | None = None,
               fixed_columns: np.ndarray | None = None, time_limit_s: float = 60.0, seed: int = 0,
-              stages: tuple[str, ...] = tuple(STAGE_SHARE)) -> OpenedPlan:
+              stages: tuple[str, ...] = tuple(STAGE_SHARE), columns: np.ndarray | None = None) -> OpenedPlan:
         """Most placements for ``budget``, then priority and wait, then least cost (see the module docstring).
 
         ``start``: a full vector (`start_from`) the budget allows, or None. ``fixed_open``: 0/1 per optional
         worker to fix (NaN entries stay free); ``fixed_columns``: a value per column to fix it at (NaN: free),
-        e.g. tonight's moves on a large agency. The result never places fewer than ``start``."""
+        e.g. tonight's moves on a large agency. ``columns``: a mask over columns then ``open`` (`screen`): only
+        these go to HiGHS (``start``'s support and fixed non-zero values always do), the rest stay 0; then the
+        solve's bound holds only over them and is not reported (None). The result never places fewer than
+        ``start``."""
         began = time.monotonic()
         n = self.n_x + self.n_y
         lower = np.zeros(n)
@@ -174,13 +204,24 @@ class OpeningModel:
         if start is not None and not (rows_hold(self.matrix, rhs, upper, np.rint(start))
                                       and np.all(np.rint(start) >= lower - 1e-9)):
             start = None
+        restricted = columns is not None
+        if restricted:
+            inside = columns.copy() & (upper > 0)
+            inside |= lower > 0
+            if start is not None:
+                inside |= np.rint(start) > 0
+            idx = np.nonzero(inside)[0]
+        else:
+            idx = np.arange(n)
+        m = len(idx)
+        every = np.arange(m, dtype=np.int32)
         highs = _new_highs()
         highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
         _add_rows(highs, rhs)
-        _add_columns(highs, self.matrix, np.zeros(n), upper, np.arange(n))
+        _add_columns(highs, self.matrix, np.zeros(n), upper, idx)
         if fixed_open is not None or fixed_columns is not None:
-            highs.changeColsBounds(n, np.arange(n, dtype=np.int32), lower, upper)
-        highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
+            highs.changeColsBounds(m, every, lower[idx], upper[idx])
+        highs.changeColsIntegrality(m, every, np.full(m, highspy.HighsVarType.kInteger))
         best = None if start is None else np.rint(start)
         bound: int | None = None
         status = "not run"
@@ -191,11 +232,15 @@ class OpeningModel:
             seconds = left * STAGE_SHARE[name] / total if name != stages[-1] else left
             total -= STAGE_SHARE[name]
             cost = self._objective(name)
-            highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+            highs.changeColsCost(m, every, cost[idx])
             highs.setOptionValue("time_limit", float(max(0.5, seconds)))
-            highs.setOptionValue("mip_max_nodes", node_limit(seconds, n))
+            highs.setOptionValue("mip_max_nodes", node_limit(seconds, m))
             t0 = time.monotonic()
-            x = _run(highs, cost, best)
+            got = _run(highs, cost[idx], None if best is None else best[idx])
+            x = None
+            if got is not None:
+                x = np.zeros(n)
+                x[idx] = got
             info = highs.getInfo()
             stage_status = highs.modelStatusToString(highs.getModelStatus())
             if x is not None and not (rows_hold(self.matrix, rhs, upper, x) and np.all(x >= lower - 1e-9)
@@ -205,16 +250,17 @@ class OpeningModel:
                 best = x
             if name == "placements":
                 status = stage_status
-                if np.isfinite(info.mip_dual_bound):
+                if np.isfinite(info.mip_dual_bound) and not restricted:
                     bound = int(math.floor(-info.mip_dual_bound + 1e-6))
             log.append({"stage": name, "status": stage_status, "wall_time_s": round(time.monotonic() - t0, 3),
-                        "nodes": int(info.mip_node_count)})
+                        "nodes": int(info.mip_node_count), "columns": m})
             if best is None:
                 break
             value = float(cost @ best)  # hold this stage's value in the next ones
             slack = 1e-9 * max(1.0, abs(value)) if name != "placements" else 0.0
-            idx = np.nonzero(cost)[0].astype(np.int32)
-            highs.addRow(-highspy.kHighsInf, value + slack, len(idx), idx, cost[idx])
+            sub = cost[idx]
+            nz = np.nonzero(sub)[0].astype(np.int32)
+            highs.addRow(-highspy.kHighsInf, value + slack, len(nz), nz, sub[nz])
         if best is None:
             best = np.zeros(n)
         values = best[:self.n_x].astype(np.int64)
@@ -223,42 +269,139 @@ class OpeningModel:
         if bound is not None:
             bound = max(bound, placed)
         return OpenedPlan(values=values, opened=opened, placed=placed,
-                          cost=float(self.openings.cost[opened].sum()), bound=bound, status=status,
+                          cost=float(self.openings.cost[opened].sum()), bound=bound,
+                          status=f"{status} (screened: {m} of {n} columns)" if restricted else status,
                           budget=budget, stages=log)
 
     def lp_bound(self, budget: float, *, fixed_open: np.ndarray | None = None,
                  time_limit_s: float = 10.0) -> int | None:
-        """A proven upper bound on placements for ``budget`` from the LP relaxation (every column and ``open``
-        free between their bounds; ``fixed_open`` entries of 0 close a worker), by weak duality from whatever
-        duals HiGHS reached (`optimizer.lp._dual_bound`): valid even when the LP is cut short. For a solve
-        whose columns were fixed (``fixed_columns``), whose own dual bound holds only for those values.
-        The LP is built once and re-solved from its last basis for each budget (a frontier asks for several:
-        6,000 clients, a fresh LP per step ran out of its 2-3 s)."""
+        """A proven upper bound on placements for ``budget`` from the LP relaxation (`relaxation`)."""
+        return self.relaxation(budget, fixed_open=fixed_open, time_limit_s=time_limit_s).bound
+
+    def relaxation(self, budget: float, *, fixed_open: np.ndarray | None = None, start: np.ndarray | None = None,
+                   time_limit_s: float = 10.0) -> OpeningRelaxation:
+        """The LP relaxation for ``budget`` (every column and ``open`` free between their bounds; ``fixed_open``
+        entries of 0 close a worker, and its columns with it), by column generation as `optimizer.lp.lp_relaxation`
+        solves the nightly one: HiGHS solves it over a subset of the columns (every ``open``, each class's roomiest
+        workers, ``start``'s support), the duals price all of them at once and the ones that would improve the LP
+        join, until none would. Its bound holds by weak duality (`optimizer.lp._dual_bound`) over every column,
+        from whatever duals HiGHS reached, so it is valid when the time runs out; it holds for any moves, so also
+        for a solve whose columns were fixed (``fixed_columns``), whose own dual bound holds only for those values.
+        The restricted LP is kept and re-solved from its last basis for the next budget (a frontier asks for
+        several; 6,000 clients, 93 candidates: the whole LP, 173,280 columns, did not finish in 10 s)."""
+        began = time.monotonic()
+        c = self.cl.columns
         n = self.n_x + self.n_y
         upper = self.upper.copy()
         if fixed_open is not None:
-            closed = fixed_open == 0
-            upper[self.n_x:][closed] = 0.0
+            closed = np.zeros(len(self.cap.capacity), dtype=bool)
+            closed[self.openings.workers[fixed_open == 0]] = True
+            upper[self.n_x:][fixed_open == 0] = 0.0
+            upper[:self.n_x][closed[c.worker]] = 0.0  # a closed worker's gated rows hold its columns at 0
+        usable = upper > 0
         rhs = self.rhs.copy()
         rhs[self.budget_row] = budget / self.cost_scale
         cost = self._objective("placements")
-        highs = self._lp
-        if highs is None:
-            highs = self._lp = _new_highs()
+        if self._lp is None:
+            highs = _new_highs()
+            highs.setOptionValue("random_seed", 0)
             _add_rows(highs, rhs)
-            _add_columns(highs, self.matrix, cost, upper, np.arange(n))
+            self._lp = highs
+            self._lp_columns = np.zeros(0, dtype=np.int64)
+            room = (self.cap.capacity - self.cap.kept_load)[c.worker]
+            first = _top_per_group(np.where(c.is_move, len(self.cl.classes) + c.group, c.group),
+                                   -room.astype(float), usable[:self.n_x], START_PER_CLASS)
+            entering = np.concatenate([first, self.n_x + np.arange(self.n_y)])
         else:
-            y = np.arange(self.n_x, n, dtype=np.int32)
-            highs.changeColsBounds(len(y), y, np.zeros(len(y)), upper[self.n_x:])
+            highs = self._lp
+            inside = self._lp_columns
+            highs.changeColsBounds(len(inside), np.arange(len(inside), dtype=np.int32), np.zeros(len(inside)),
+                                   upper[inside])
             highs.changeRowBounds(self.budget_row, -highspy.kHighsInf, float(rhs[self.budget_row]))
-        # HiGHS' time limit counts all its runs on this instance, not just the next one
-        highs.setOptionValue("time_limit", float(highs.getRunTime() + max(0.5, time_limit_s)))
-        highs.run()
-        if highs.getInfo().dual_solution_status != 2:
-            return None
-        duals = np.asarray(highs.getSolution().row_dual)
-        bound = _dual_bound(self.matrix, rhs, upper, cost, upper > 0, duals)
-        return int(math.floor(bound + 1e-6)) if np.isfinite(bound) else None
+            entering = np.zeros(0, dtype=np.int64)
+        if start is not None:
+            entering = np.concatenate([entering, np.nonzero(start > 0.5)[0]])
+        member = np.zeros(n, dtype=bool)
+        member[self._lp_columns] = True
+        entering = np.unique(entering[usable[entering] & ~member[entering]]).astype(np.int64)
+        last: tuple[np.ndarray, np.ndarray] | None = None
+        converged = False
+        for _ in range(MAX_ROUNDS * 4):
+            _add_columns(highs, self.matrix, cost, upper, entering)
+            self._lp_columns = np.concatenate([self._lp_columns, entering])
+            member[entering] = True
+            left = time_limit_s - (time.monotonic() - began)
+            # HiGHS' time limit counts all its runs on this instance, not just the next one
+            highs.setOptionValue("time_limit", float(highs.getRunTime() + max(0.2, left)))
+            highs.run()
+            if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break
+            solution = highs.getSolution()
+            duals = np.asarray(solution.row_dual)
+            last = (np.asarray(solution.col_value).copy(), duals)
+            reduced = cost - self.matrix.T @ duals
+            entering = np.nonzero(usable & ~member & (reduced < -1e-7))[0]
+            if not len(entering):
+                converged = True
+                break
+            if time.monotonic() - began > time_limit_s:
+                break
+            entering = entering[np.argsort(reduced[entering], kind="stable")[:ADD_PER_ROUND]]
+        values = np.zeros(n)
+        if last is None:
+            return OpeningRelaxation(None, values, np.where(usable, 0.0, np.inf), False, len(self._lp_columns))
+        col_values, duals = last
+        values[self._lp_columns[:len(col_values)]] = col_values
+        reduced = cost - self.matrix.T @ duals
+        bound = _dual_bound(self.matrix, rhs, upper, cost, usable, duals)
+        return OpeningRelaxation(int(math.floor(bound + 1e-6)) if np.isfinite(bound) else None, values,
+                                 np.where(usable, reduced, np.inf), converged, len(self._lp_columns))
+
+    def screen(self, relaxed: OpeningRelaxation, start: np.ndarray | None = None) -> np.ndarray:
+        """The columns a large model's branch and cut gets (a mask over columns, then ``open``): the optional
+        workers the LP relaxation opens (each kind's copies up to its LP total rounded up, and EXTRA_COPIES more),
+        the first copy of the EXTRA_KINDS kinds the LP leaves closed with the least reduced cost, every one
+        ``start`` opens, and all their columns; of today's workers' columns, the ones
+        `optimizer.lp.choose_columns` gives the nightly CP-SAT model (LP support, least reduced cost and best
+        preference per class) and ``start``'s. A copy is kept only with every copy before it (ordered copies).
+        The rest cannot enter the plan, so the MIP's own bound no longer holds: the relaxation's does."""
+        c = self.cl.columns
+        n = self.n_x + self.n_y
+        kinds = self.openings.kind
+        y = relaxed.values[self.n_x:]
+        keep_y = np.zeros(self.n_y, dtype=bool)
+        if start is not None:
+            keep_y |= start[self.n_x:] > 0.5
+        n_kinds = int(kinds.max()) + 1 if self.n_y else 0
+        total = np.bincount(kinds, weights=y, minlength=n_kinds) if self.n_y else np.zeros(0)
+        copy_number = np.zeros(self.n_y, dtype=np.int64)
+        for n_copy in range(1, self.n_y):
+            if kinds[n_copy] == kinds[n_copy - 1]:
+                copy_number[n_copy] = copy_number[n_copy - 1] + 1
+        used = total > 1e-6
+        wanted = np.where(used, np.ceil(total - 1e-6) + EXTRA_COPIES, 0)
+        keep_y |= copy_number < wanted[kinds]
+        firsts = np.nonzero((copy_number == 0) & ~used[kinds] & np.isfinite(relaxed.reduced_cost[self.n_x:]))[0]
+        firsts = firsts[np.argsort(relaxed.reduced_cost[self.n_x:][firsts], kind="stable")[:EXTRA_KINDS]]
+        keep_y[firsts] = True
+        for n_copy in range(self.n_y - 2, -1, -1):  # ordered copies: a kept copy keeps the ones before it
+            if kinds[n_copy] == kinds[n_copy + 1] and keep_y[n_copy + 1]:
+                keep_y[n_copy] = True
+        optional = np.full(len(self.cap.capacity), -1, dtype=np.int64)
+        optional[self.openings.workers] = np.arange(self.n_y)
+        slot = optional[c.worker]
+        of_kept = (slot >= 0) & keep_y[np.maximum(slot, 0)]
+        x_relaxed = Relaxation(relaxed.converged, True, float(relaxed.bound or 0), relaxed.values[:self.n_x],
+                               relaxed.reduced_cost[:self.n_x])
+        held = np.nonzero(start[:self.n_x] > 0.5)[0] if start is not None else np.zeros(0, dtype=np.int64)
+        chosen = choose_columns(self.cl, x_relaxed, held)
+        keep = np.zeros(n, dtype=bool)
+        keep[chosen] = True
+        keep[:self.n_x] &= slot < 0  # an optional worker's columns come with it, all of them, or not at all
+        keep[:self.n_x] |= of_kept & np.isfinite(relaxed.reduced_cost[:self.n_x])
+        keep[held] = True
+        keep[self.n_x:] = keep_y
+        return keep
 
     def _objective(self, stage: str) -> np.ndarray:
         """Stage costs in HiGHS' minimising form over (columns, open)."""

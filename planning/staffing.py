@@ -494,14 +494,22 @@ def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: 
             out.append(replace(out[-1], budget=budget) if out else _as_solved(m, start, budget, nightly_bound))
             continue
         lp_bound = None
-        if fixed_moves is not None:  # the solve's own bound holds only for tonight's moves: the LP's for any
-            t0 = time.monotonic()
-            lp_bound = m.model.lp_bound(budget, fixed_open=unaffordable, time_limit_s=left * LP_BOUND_SHARE)
-            left = max(1.0, left - (time.monotonic() - t0))
-        if fixed_moves is not None:  # a large model: HiGHS may return its start, so the start has hires
+        screened = None
+        if fixed_moves is not None:
+            # a large model: the solve's own bound holds only for tonight's moves and its screened columns, the
+            # LP relaxation's (column generation, moves free) for any plan; the LP also chooses which hires and
+            # columns branch and cut gets (`OpeningModel.screen`), and the start has the hires first fit places
+            # most per dollar (HiGHS may return its start)
             start = _with_greedy_hires(m, start, budget)
+            t0 = time.monotonic()
+            relaxed = m.model.relaxation(budget, fixed_open=unaffordable, start=start,
+                                         time_limit_s=left * LP_BOUND_SHARE)
+            lp_bound = relaxed.bound
+            if relaxed.bound is not None:
+                screened = m.model.screen(relaxed, start)
+            left = max(1.0, left - (time.monotonic() - t0))
         solved = m.model.solve(budget, start=start, fixed_open=unaffordable, fixed_columns=fixed_moves,
-                               time_limit_s=left, seed=seed, stages=stages[n])
+                               time_limit_s=left, seed=seed, stages=stages[n], columns=screened)
         if fixed_moves is not None:
             solved = replace(solved, bound=None if lp_bound is None else max(lp_bound, solved.placed),
                              status=f"{solved.status} (tonight's moves fixed; bound: LP relaxation)")
