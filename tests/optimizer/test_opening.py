@@ -4,6 +4,7 @@ nightly rows (so every nightly rule holds for an opened worker)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from caseload.domain import NeedLevel
 from optimizer.classes import build_classes
@@ -87,3 +88,65 @@ def test_fixed_columns_hold_their_values():
     fixed = np.where(c.worker == 1, 2.0, np.nan)  # O1 takes exactly two
     result = model.solve(2.0, fixed_columns=fixed, time_limit_s=5)
     assert _on(model, result.values, 1) == 2 and result.placed == 5
+
+
+def _random_model(seed: int) -> OpeningModel:
+    """A small agency with waiting clients of three languages in two places and optional hires of several
+    kinds (two copies each) at different costs: hires compete for the budget and for the clients."""
+    rng = np.random.default_rng(seed)
+    places = [(45.42, -75.69), (45.50, -73.57)]
+    clients = []
+    for n in range(int(rng.integers(15, 35))):
+        lat, lon = places[int(rng.integers(2))]
+        clients.append(client(f"C{n}", languages=(str(rng.choice(["ti", "ar", "so"])),),
+                              need_level=NeedLevel.HIGH if rng.random() < 0.5 else NeedLevel.LOW,
+                              latitude=lat, longitude=lon))
+    workers = [worker("W1", fte=0.3, languages=("ti", "ar"))]
+    optional, kinds, costs = [], [], []
+    for k in range(4):
+        lat, lon = places[k % 2]
+        lang = ["ti", "ar", "so", "so"][k]
+        fte = float(rng.choice([0.3, 0.5]))
+        for copy in range(2):
+            optional.append(len(workers))
+            kinds.append(k)
+            costs.append(float(rng.integers(5, 15)))
+            workers.append(worker(f"O{k}-{copy}", fte=fte, languages=(lang,), latitude=lat, longitude=lon,
+                                  max_travel_km=30.0))
+        costs[-1] = costs[-2]  # copies of a kind cost the same
+    return _model(clients, workers, optional, kinds, costs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_relaxations_bound_holds_against_the_proven_optimum_and_screening_never_exceeds_it(seed):
+    """The bound a large model reports (the relaxation by column generation, its LP kept from budget to budget,
+    budgets visited up and down) is never below the optimum proven by branch and cut over every column; a
+    solve over the screened columns stays within it, keeps its start, and claims no bound of its own."""
+    model = _random_model(seed)
+    for budget in (40.0, 10.0, 25.0, 0.0, 60.0):
+        best = model.solve(budget, time_limit_s=10, stages=("placements",))
+        assert best.status == "Optimal"
+        relaxed = model.relaxation(budget, time_limit_s=10)
+        assert relaxed.converged and relaxed.bound is not None
+        assert relaxed.bound >= best.placed
+        start = model.start_from(np.zeros(model.n_x))
+        screened = model.solve(budget, start=start, columns=model.screen(relaxed, start), time_limit_s=10,
+                               stages=("placements",))
+        assert screened.bound is None and screened.placed <= relaxed.bound
+        assert model.feasible(model.start_from(screened.values, screened.opened), budget)
+
+
+def test_screening_keeps_copies_in_order_and_the_starts_hires():
+    clients = [client(f"H{n}", need_level=NeedLevel.HIGH, languages=("ti",)) for n in range(40)]
+    copies = [worker(f"O{n}", languages=("ti",)) for n in range(3)] + [worker("S1", languages=("so",))]
+    model = _model(clients, [worker("W1"), *copies], [1, 2, 3, 4], [0, 0, 0, 1], [10.0, 10.0, 10.0, 10.0])
+    relaxed = model.relaxation(15.0, time_limit_s=5)
+    assert relaxed.bound == 22  # 1.5 copies open in the relaxation
+    keep = model.screen(relaxed, model.start_from(np.zeros(model.n_x), np.array([False, False, True, False])))
+    assert keep[model.n_x:].tolist() == [True, True, True, True]  # the start's third copy brings the first two
+    kept = model.screen(relaxed)
+    assert kept[model.n_x:][:3].tolist() == [True, True, True]  # 1.5 rounded up, and one more
+    c = model.cl.columns
+    assert kept[:model.n_x][c.worker == 1].all()  # a kept hire comes with every column it has
+    result = model.solve(15.0, columns=kept, time_limit_s=5)
+    assert result.placed == 15 and result.bound is None
