@@ -106,15 +106,39 @@ class BudgetRow:
     simple_s: float
     simple_nightly: int | None = None  # the nightly assign with the policy's moves (up to 2% of active clients)
     nightly_without: int | None = None  # the nightly assign with no hire, with those moves
+    # the planner on the reference's footing: existing clients kept (max_moves_share 0), like for like
+    kept_placed: int | None = None
+    kept_without: int | None = None
+    kept_cost: float = 0.0
+    kept_hires: int = 0
+    kept_bound: int | None = None
+    kept_s: float = 0.0
+    kept_load: str = ""
 
     @property
     def ratio(self) -> float | None:
-        return self.planner_placed / self.reference_placed if self.reference_placed else None
+        """The planner over the reference, both with existing clients kept (no moves)."""
+        if self.kept_placed is None or not self.reference_placed:
+            return None
+        return self.kept_placed / self.reference_placed
 
     @property
     def over_simple(self) -> float | None:
-        """Clients the planner's hires add over no hire, against the simple rule's (same budget)."""
-        simple_added = self.simple_placed - self.planner_without
+        """Clients the planner's hires add over no hire, against the simple rule's (same budget), both with
+        existing clients kept."""
+        if self.kept_placed is None or self.kept_without is None:
+            return None
+        simple_added = self.simple_placed - self.kept_without
+        added = self.kept_placed - self.kept_without
+        return added / simple_added if simple_added > 0 else None
+
+    @property
+    def over_simple_moves(self) -> float | None:
+        """The same with the nightly moves on both sides (the planner's product plan, the simple rule's hires
+        under the nightly assign)."""
+        if self.simple_nightly is None or self.nightly_without is None:
+            return None
+        simple_added = self.simple_nightly - self.nightly_without
         added = self.planner_placed - self.planner_without
         return added / simple_added if simple_added > 0 else None
 
@@ -170,7 +194,13 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
         plan = plan_hires(agency, candidates, budget, seed=seed, time_limit_s=plan_limit)
         planner_s = time.perf_counter() - t
         say(f"    planner {plan.placed_without} -> {plan.placed_with} (bound {plan.bound}) in {planner_s:.1f}s; "
-            "reference")
+            "the planner with existing clients kept")
+        kept_load = load_average()
+        t = time.perf_counter()
+        on_kept = plan_hires(kept, candidates, budget, seed=seed, time_limit_s=plan_limit)
+        kept_s = time.perf_counter() - t
+        say(f"    planner, no moves {on_kept.placed_without} -> {on_kept.placed_with} (bound {on_kept.bound}) in "
+            f"{kept_s:.1f}s; reference")
         ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit) if reference_on \
             else StaffReference("skipped", None, float("nan"), {}, 0.0, 0.0, 0.0)
         say(f"    reference {ref.placed} (bound {ref.bound}, {ref.status}) in {ref.wall_time_s:.1f}s; simple rule")
@@ -181,7 +211,9 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
             planner_cost=plan.cost, planner_hires=sum(plan.hires.values()), planner_bound=plan.bound,
             planner_s=planner_s, planner_load=load, reference_placed=ref.placed, reference_bound=ref.bound,
             reference_status=ref.status, reference_cost=ref.cost, reference_hires=sum(ref.hires.values()),
-            reference_s=ref.wall_time_s,
+            reference_s=ref.wall_time_s, kept_placed=on_kept.placed_with, kept_without=on_kept.placed_without,
+            kept_cost=on_kept.cost, kept_hires=sum(on_kept.hires.values()), kept_bound=on_kept.bound, kept_s=kept_s,
+            kept_load=kept_load,
         ))
     if frontier_on and not only_simple:
         from planning.staffing import frontier
@@ -242,22 +274,22 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         f"`uptime` shows it: 1, 5, 15 min) was {load_before} at the start and {load_after} at the end, and is "
         "recorded beside each timing. Wall times on a busy machine are upper bounds of what a quiet one gives.",
         "",
-        "Placed = waiting clients placed tonight (existing clients kept). Planner: `plan_hires` with a "
-        f"{PLAN_LIMIT_S:.0f} s ceiling. Reference: one HiGHS MIP of hires and placements "
-        f"(`benchmarks/staff_reference.py`, rules from `scenarios.rules`), {REFERENCE_LIMIT_S:.0f} s limit. "
-        "Simple rule: hire for the largest group still waiting tonight by language, then city, until the budget "
-        "runs out, then the nightly `optimizer.assign` on them with existing clients kept (`max_moves_share` 0, "
-        "the planner's and the reference's footing); `simple nightly` is the same hires under the nightly policy, "
-        "which may also move up to 2% of active clients (its no-hire count in brackets), not comparable with "
-        "the other columns. `vs simple`: clients placed by the planner's hires (over no hire) / by the simple "
-        "rule's hires "
-        f"(target >= {TARGET_OVER_SIMPLE:.2f}x at the same budget); `vs ref`: planner / reference "
-        f"(target >= {100 * TARGET_REFERENCE:.0f}%).",
+        "Placed = waiting clients placed tonight. Two footings, each compared only with itself. **No moves** "
+        "(existing clients kept, `max_moves_share` 0): the planner (`plan_hires` on the agency with moves off, a "
+        f"{PLAN_LIMIT_S:.0f} s ceiling), the reference (one HiGHS MIP of hires and placements, "
+        "`benchmarks/staff_reference.py`, rules from `scenarios.rules`, existing clients kept; its time cap per "
+        "budget in the command) and the simple rule (hire for the largest group still waiting tonight by "
+        "language, then city, until the budget runs out, then the nightly `optimizer.assign` with moves off). "
+        "**Moves** (the nightly policy: up to 2% of active clients moved): the planner as the CLI runs it, and the "
+        "simple rule's hires under the nightly `assign`. `vs ref`: planner / reference, no moves "
+        f"(target >= {100 * TARGET_REFERENCE:.0f}%); `vs simple`: clients placed by the planner's hires (over "
+        "no hire) / by the simple rule's hires, same footing, same budget "
+        f"(target >= {TARGET_OVER_SIMPLE:.2f}x). Load: `/proc/loadavg` when the run started.",
         "",
-        "| clients | workers | waiting | candidates | budget | no hire | planner placed (hires, cost) | bound | "
-        "planner s (load) | reference placed (bound, status, hires, cost) | ref s | vs ref | simple placed "
-        "(hires, cost) | vs simple | simple nightly (no hire) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| clients | budget | no hire | planner, no moves: placed (hires, cost) | bound | s (load) | reference "
+        "placed (bound, status, hires, cost) | ref s | vs ref | simple, no moves (hires, cost) | vs simple | "
+        "no hire, moves | planner, moves: placed (hires, cost) | bound | s (load) | simple, moves | vs simple |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     simple_only = [r for r in rows if r.budgets and all(b.reference_status == "not run" for b in r.budgets)]
     for r in rows:
@@ -266,6 +298,7 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         for b in r.budgets:
             ok_ref = None if b.ratio is None else b.ratio >= TARGET_REFERENCE - 1e-12
             ok_simple = None if b.over_simple is None else b.over_simple >= TARGET_OVER_SIMPLE
+            ok_moves = None if b.over_simple_moves is None else b.over_simple_moves >= TARGET_OVER_SIMPLE
             if b.reference_status == "skipped":
                 reference = "skipped | - | -"
             else:
@@ -273,12 +306,14 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
                              f"{b.reference_hires}, ${b.reference_cost:,.0f}) | {b.reference_s:.1f} | "
                              f"{_pct(b.ratio)} {_verdict(ok_ref)}")
             lines.append(
-                f"| {r.clients:,} | {r.workers} | {r.waiting} | {r.candidates} | ${b.budget:,.0f} | "
-                f"{b.planner_without} | {b.planner_placed} ({b.planner_hires}, ${b.planner_cost:,.0f}) | "
-                f"{b.planner_bound} | {b.planner_s:.1f} ({b.planner_load}) | {reference} | "
+                f"| {r.clients:,} | ${b.budget:,.0f} | {b.kept_without} | {b.kept_placed} ({b.kept_hires}, "
+                f"${b.kept_cost:,.0f}) | {b.kept_bound} | {b.kept_s:.1f} ({b.kept_load}) | {reference} | "
                 f"{b.simple_placed} ({b.simple_hires}, ${b.simple_cost:,.0f}) | "
                 f"{'n/a' if b.over_simple is None else f'{b.over_simple:.2f}x'} {_verdict(ok_simple)} | "
-                f"{b.simple_nightly} ({b.nightly_without}) |")
+                f"{b.planner_without} | {b.planner_placed} ({b.planner_hires}, ${b.planner_cost:,.0f}) | "
+                f"{b.planner_bound} | {b.planner_s:.1f} ({b.planner_load}) | {b.simple_nightly} "
+                f"({b.nightly_without}) | "
+                f"{'n/a' if b.over_simple_moves is None else f'{b.over_simple_moves:.2f}x'} {_verdict(ok_moves)} |")
     if simple_only:
         lines += ["", "## The simple rule alone (`--only-simple`)", "",
                   "| clients | budget | hires | cost | placed, existing clients kept | placed, nightly (moves) | "
@@ -293,10 +328,11 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
             continue
         target_plan = TARGET_PLAN_S.get(r.clients)
         target_front = TARGET_FRONTIER_S.get(r.clients)
-        worst = max((b.planner_s for b in r.budgets), default=None)
+        worst = max((max(b.planner_s, b.kept_s) for b in r.budgets), default=None)
         plan_ok = None if target_plan is None or worst is None else worst <= target_plan
         front_ok = None if target_front is None or r.frontier_s is None else r.frontier_s <= target_front
-        lines.append(f"- {r.clients:,} clients: one budget's plan at most {worst:.1f} s"
+        lines.append(f"- {r.clients:,} clients ({r.workers} workers, {r.waiting} waiting, {r.candidates} candidates): "
+                     f"one budget's plan at most {worst:.1f} s"
                      + (f" (target {target_plan:.0f} s: {_verdict(plan_ok)})" if target_plan else "")
                      + (f"; {FRONTIER_STEPS}-step frontier to ${r.frontier_budget:,.0f} in {r.frontier_s:.1f} s "
                         f"(load {r.frontier_load})" if r.frontier_s is not None else "; frontier not run")
@@ -316,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1500,6000", help="client counts, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="write the results (markdown) here")
-    parser.add_argument("--reference-limit", type=float, default=REFERENCE_LIMIT_S)
+    parser.add_argument("--reference-limit", default=str(REFERENCE_LIMIT_S),
+                        help="seconds per budget, or per size: 1500:150,6000:240")
+    parser.add_argument("--frontier-sizes", default="", help="sizes that run the frontier (default: every size)")
     parser.add_argument("--plan-limit", type=float, default=PLAN_LIMIT_S)
     parser.add_argument("--no-frontier", action="store_true")
     parser.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
@@ -332,9 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     rows = []
     command = "python benchmarks/staff.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    limits = dict(part.split(":") for part in args.reference_limit.split(",") if ":" in part)
+    frontier_sizes = {int(x) for x in args.frontier_sizes.split(",") if x.strip()}
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
-        rows.append(run_size(size, args.seed, say, reference_limit=args.reference_limit, plan_limit=args.plan_limit,
-                             frontier_on=not args.no_frontier, only_simple=args.only_simple,
+        limit = float(limits.get(str(size), REFERENCE_LIMIT_S)) if limits else float(args.reference_limit)
+        rows.append(run_size(size, args.seed, say, reference_limit=limit, plan_limit=args.plan_limit,
+                             frontier_on=not args.no_frontier and (not frontier_sizes or size in frontier_sizes),
+                             only_simple=args.only_simple,
                              reference_on=not args.no_reference))
         text = render(rows, info, command, started, datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), load_before,
                       load_average())

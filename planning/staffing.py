@@ -495,31 +495,36 @@ def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: 
             continue
         lp_bound = None
         screened = None
+        # the start has the hires first fit places most per dollar: HiGHS may return its start (a large model's
+        # root LP, or a small one's presolve on a loaded machine: 300 clients, 5 s, no hire once)
+        start = _with_greedy_hires(m, start, budget)
         if fixed_moves is not None:
             # a large model: the solve's own bound holds only for tonight's moves and its screened columns, the
             # LP relaxation's (column generation, moves free) for any plan; the LP also chooses which hires and
-            # columns branch and cut gets (`OpeningModel.screen`), and the start has the hires first fit places
-            # most per dollar (HiGHS may return its start)
-            start = _with_greedy_hires(m, start, budget)
+            # columns branch and cut gets (`OpeningModel.screen`)
             t0 = time.monotonic()
             relaxed = m.model.relaxation(budget, fixed_open=unaffordable, start=start,
                                          time_limit_s=left * LP_BOUND_SHARE)
             lp_bound = relaxed.bound
             if relaxed.bound is not None:
                 screened = m.model.screen(relaxed, start)
+            relaxation_log = {"stage": "relaxation", "status": "converged" if relaxed.converged else "time",
+                              "wall_time_s": round(time.monotonic() - t0, 3), "columns": relaxed.columns_in_lp,
+                              "bound": relaxed.bound}
             left = max(1.0, left - (time.monotonic() - t0))
         solved = m.model.solve(budget, start=start, fixed_open=unaffordable, fixed_columns=fixed_moves,
                                time_limit_s=left, seed=seed, stages=stages[n], columns=screened)
         if fixed_moves is not None:
             solved = replace(solved, bound=None if lp_bound is None else max(lp_bound, solved.placed),
-                             status=f"{solved.status} (tonight's moves fixed; bound: LP relaxation)")
+                             status=f"{solved.status} (tonight's moves fixed; bound: LP relaxation)",
+                             stages=[relaxation_log, *solved.stages])
         if out and solved.placed < out[-1].placed:  # never: the start is kept; stated, not assumed
             solved = replace(out[-1], budget=budget)
         out.append(solved)
         start = m.model.start_from(solved.values, solved.opened)
     later: int | None = None  # a bound for a larger budget holds for a smaller one (fewer plans)
     for k in range(len(out) - 1, -1, -1):
-        if out[k].bound is None and later is not None:
+        if later is not None and (out[k].bound is None or out[k].bound > later):
             out[k] = replace(out[k], bound=max(later, out[k].placed))
         if out[k].bound is not None:
             later = out[k].bound if later is None else min(later, out[k].bound)
