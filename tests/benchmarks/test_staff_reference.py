@@ -4,6 +4,7 @@ hand (the right hire for three Tigrinya speakers), and by brute force over every
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -128,3 +129,28 @@ def test_the_simple_rule_hires_for_the_largest_language_group() -> None:
     both = simple_rule_hires(_agency(), CANDIDATES, 160_000)
     assert both == {"tigrinya-hamilton": 1, "french-hamilton": 1}
     assert simple_rule_hires(_agency(), CANDIDATES, 10_000) == {}
+
+
+@pytest.mark.parametrize(("seed", "fte"), [(3, 0.5), (4, 1.0)])  # the reference places 21 of 36, 27 of 36
+def test_the_planners_bound_holds_against_the_reference_on_both_footings(monkeypatch, seed: int, fte: float) -> None:
+    """Generated agencies, the benchmark's candidates, the planner's large-model path (screened columns, the bound
+    from the opening model's LP relaxation): with existing clients kept the planner never beats the reference's
+    proven optimum and its bound never falls below it; with the nightly moves its bound still holds over the
+    reference's optimum (a plan without moves is one of the plans with them)."""
+    import planning.staffing as staffing
+    from benchmarks.staff import benchmark_candidates
+    from scenarios.generate import generate_agency
+
+    monkeypatch.setattr(staffing, "EXACT_COLUMNS", 0)
+    agency = generate_agency(240, 8, seed=seed)
+    candidates = benchmark_candidates(agency, 8)
+    budget = fte * Policy().cost_per_fte
+    kept = replace(agency, policy=replace(agency.policy, max_moves_share=0.0))
+    reference = solve_staffing_reference(kept, candidates, budget, time_limit_s=60)
+    assert reference.optimal
+    on_kept = staffing.plan_hires(kept, candidates, budget, seed=seed, time_limit_s=20)
+    assert on_kept.cost <= budget
+    assert on_kept.placed_with <= reference.placed <= on_kept.bound
+    with_moves = staffing.plan_hires(agency, candidates, budget, seed=seed, time_limit_s=20)
+    assert with_moves.cost <= budget
+    assert reference.placed <= with_moves.bound
