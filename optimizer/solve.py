@@ -161,6 +161,10 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
 
     say("building the model")
     cl = build_classes(agency, el, cap, units, order)
+    if len(cl.columns) <= EXACT_COLUMNS and not cl.moves_complete:
+        every = build_classes(agency, el, cap, units, order, every_move=True)
+        if len(every.columns) <= EXACT_COLUMNS:
+            cl = every  # every move has its column: the proven bound is tonight's, not a restriction's
     if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
         cl = build_classes(agency, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS)
 
@@ -242,7 +246,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         phases.point(provisional.placed_count())
         bound_now = _bound(False, None, lp, mip, provisional.placed_count(), len(cl.columns), waiting)
         early = make_plan(agency, provisional, {
-            "status": "OPTIMAL" if bound_now is not None and provisional.placed_count() >= bound_now else "FEASIBLE",
+            "status": ("OPTIMAL" if bound_now is not None and provisional.placed_count() >= bound_now
+                       and cl.moves_complete else "FEASIBLE"),
             "placement_bound": bound_now, "provisional": True, "seed": seed, "time_limit_s": budget,
             "num_workers": num_workers, "stages": [r.as_dict() for r in phases.items]}, gains)
         early.summary["wall_time_s"] = round(time.monotonic() - start, 3)
@@ -285,9 +290,9 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     phases.point(state.placed_count())
     final = state.placed_count()
     extra = {
-        "status": "OPTIMAL" if bound is not None and state.placed_count() >= bound else "FEASIBLE",
+        "status": "OPTIMAL" if bound is not None and final >= bound and cl.moves_complete else "FEASIBLE",
         "placement_bound": bound,
-        "bound_source": _bound_source(exact, lp),
+        "bound_source": _bound_source(exact, lp, cl.moves_complete),
         "seed": seed,
         "time_limit_s": budget,
         "num_workers": num_workers,
@@ -533,9 +538,15 @@ def _bound(exact: bool, first: StageResult | None, lp: Relaxation | None, mip: B
     return max(placed, min(bounds)) if bounds else None
 
 
-def _bound_source(exact: bool, lp: Relaxation | None) -> str:
+def _bound_source(exact: bool, lp: Relaxation | None, moves_complete: bool = True) -> str:
+    """Where the bound comes from; when some optional moves had no column (a large agency's move classes keep
+    their destinations with the most room), it bounds the model, not every plan tonight."""
+    caveat = "" if moves_complete else (
+        "; over the model's optional moves (each move class keeps its destinations with the most room), so "
+        "a plan with other moves could place more")
     if exact:
-        return "CP-SAT best bound of the placement stage (complete model), or the LP relaxation's if smaller"
+        return ("CP-SAT's or branch and cut's best bound of the placement stage (complete model), or the LP "
+                "relaxation's if smaller" + caveat)
     if lp is not None and lp.solved:
-        return "LP relaxation of the complete model (CP-SAT searched an LP-guided restriction of it)"
+        return "LP relaxation of the model (CP-SAT searched an LP-guided restriction of it)" + caveat
     return "none"
