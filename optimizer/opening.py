@@ -157,6 +157,9 @@ class OpeningModel:
         self.upper = np.concatenate([upper, np.ones(self.n_y)])
         self.placement = -placement_cost(c)
         self.gain = _class_gains(cl)
+        size = c.size
+        self.most_placed = int(sum(len(cls.units) * int(size[c.class_start[k]:c.class_start[k + 1]].max(initial=0))
+                                   for k, cls in enumerate(cl.classes)))  # every unit placed: a bound that holds
         self._lp: highspy.Highs | None = None  # `relaxation`'s restricted LP, kept for the next budget
         self._lp_columns = np.zeros(0, dtype=np.int64)  # the columns in it, in HiGHS' order
 
@@ -355,6 +358,8 @@ class OpeningModel:
         values[self._lp_columns[:len(col_values)]] = col_values
         reduced = cost - self.matrix.T @ duals
         bound = _dual_bound(self.matrix, rhs, upper, cost, usable, duals)
+        # duals cut short can give a bound above every client placed (20,000 clients, 4.7 s: 236,789)
+        bound = min(bound, float(self.most_placed))
         return OpeningRelaxation(int(math.floor(bound + 1e-6)) if np.isfinite(bound) else None, values,
                                  np.where(usable, reduced, np.inf), converged, len(self._lp_columns))
 
