@@ -5,7 +5,8 @@ of positions across its cities and languages (`benchmark_candidates`: every city
 female, full-time male, half-time female and a French-capable full-time variant), then for three budgets,
 side by side on the same agency:
 
-* `planning.staffing.plan_hires` (the planner): clients placed with its hires, their cost, its bound, wall time;
+* `planning.staffing.plan_hires` (the planner): clients placed with its hires, their cost, its bound, wall time,
+  with existing clients kept (the reference's footing) and under the nightly policy with its moves;
 * `benchmarks.staff_reference.solve_staffing_reference`: hires and placements in one HiGHS MIP from
   `scenarios.rules`, written apart from the optimizer: the optimum (or HiGHS's best and bound);
 * the simple rule (`simple_rule_hires`: the largest group still waiting tonight by language, then city, until
@@ -14,7 +15,8 @@ side by side on the same agency:
 and, at the middle budget, the planner's 10-step frontier and its wall time. The machine is shared: `uptime`'s
 load average is recorded beside every timing.
 
-Usage: ``python benchmarks/staff.py --sizes 1500,6000 --seed 1 --out benchmarks/staff_results.md``.
+Usage: ``python benchmarks/staff.py --sizes 1500,6000,20000 --seed 1 --reference-limit 1500:150,6000:240,20000:180
+--frontier-sizes 6000 --out /tmp/staff.md`` (staff_results.md adds findings written by hand).
 """
 
 from __future__ import annotations
