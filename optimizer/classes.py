@@ -11,9 +11,10 @@ Optional moves are columns too: *movable items* (an active client, or an active 
 a family is never split) are grouped by (current worker, need mix, destinations, profile) and ``m[a, v]``
 counts how many items of move class a go to worker v; an item of size s uses s of the move budget (the
 budget counts clients moved). A move goes from a *source* (a worker some waiting unit is eligible for but
-that lacks room for it) to a worker with room tonight, or to another source whose own moves out could make
-the room (moves in a chain: A's client goes to B while one of B's goes to C); the capacity rows count moves
-in and out alike. Forced movers are not moves here: they are units like waiting clients.
+that lacks room for it) to a worker with room tonight; in a small agency's complete model (``every_move``)
+from any worker to any, including one whose own moves out make the room (moves in a chain: A's client goes
+to B while one of B's goes to C); the capacity rows count moves in and out alike. Forced movers are not
+moves here: they are units like waiting clients.
 
 A *useful* worker of a unit is an eligible one that accepts new clients, has intake allowance for the
 unit's size, and has room for its load now, or could after moves out of it.
@@ -211,8 +212,10 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
 
     ``every_move``: every optional move tonight gets its column, as far as the caps on move classes allow
     (Classes.moves_complete says whether they did): every worker's movable clients, to every destination,
-    so that a chain may pass through a worker no waiting client can use. For small agencies, whose bound
-    must then be tonight's.
+    moves in chains included (`_reach`). For small agencies, whose bound must then be tonight's. Without
+    it a move goes one step, from a source to a worker with room tonight: on a 6,000-client agency chains
+    added 6,157 columns (52,398 -> 58,555) and, in 30 s, placed no more (582 vs 582-584) and travelled
+    8% further.
 
     ``optional`` (int per worker, -1 for the agency's own): workers a model may leave closed (the staffing
     planner's hires), ranked by the value (lowest first: e.g. the copy number, as copies open in order). A move
@@ -224,7 +227,8 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
     if every_move:
         source = np.ones(el.n_workers, dtype=bool)
         move_destinations = el.n_workers
-    move_classes, complete = (_move_classes(el, cap, source, move_destinations, optional, move_budget)
+    move_classes, complete = (_move_classes(el, cap, source, move_destinations, optional,
+                                            move_budget if every_move else 0)
                               if move_budget > 0 else ([], True))
     freeable = _freeable(cap, move_classes, move_budget, el.n_workers)
 
@@ -317,17 +321,17 @@ def _reach(el: Eligibility, cap: WorkerCapacity, source: np.ndarray, items: list
 
 def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
                   move_destinations: int = MOVE_DESTINATIONS, optional: np.ndarray | None = None,
-                  budget: int = 0) -> tuple[list[MoveClass], bool]:
-    """Movable items on source workers who could move to a worker with room tonight, or with room that
-    moves out of it could make (`_reach`); destinations with the most room tonight first. Also whether
-    nothing was cut (Classes.moves_complete)."""
+                  chain_budget: int = 0) -> tuple[list[MoveClass], bool]:
+    """Movable items on source workers who could move to a worker with room tonight, or (with a
+    ``chain_budget``, the move budget) with room that moves out of it could make (`_reach`); destinations
+    with the most room tonight first. Also whether every move tonight has its column
+    (Classes.moves_complete): only with chains, from every worker, and nothing cut."""
     if not source.any():
         return [], True
     room = cap.capacity - cap.kept_load
     items = movable_items(el)
-    reach = _reach(el, cap, source, items, budget)
-    # a worker no waiting client can use matters only in a chain, which needs two moves
-    complete = budget < 2 or all(source[int(el.current[item[0]])] for item in items)
+    reach = _reach(el, cap, source, items, chain_budget)
+    complete = chain_budget > 0 and all(source[int(el.current[item[0]])] for item in items)
     groups: dict[tuple, list[tuple[int, ...]]] = {}
     for item in items:
         j = int(el.current[item[0]])

@@ -41,7 +41,8 @@ def _destination(state: Caseloads, i: int, source: int, pending: dict[int, tuple
     """The best worker (preferred language, needs, travel) client i could move to now, -1 if none.
 
     ``pending`` holds (load units, intake) already promised to destinations by the plan being built;
-    a worker that has sent clients away tonight receives none (moves are one step deep).
+    a worker that has sent clients away tonight receives none (this pass makes one-step moves; chains of
+    moves are the model's, `optimizer.classes`).
     """
     el = state.el
     cap = state.cap
@@ -104,7 +105,8 @@ def _plan_room(state: Caseloads, u: int, source: int, candidates: list[int], bud
 
 
 def receivers(state: Caseloads) -> set[int]:
-    """Workers that received a moved client tonight (they send no one away: moves are one step deep)."""
+    """Workers that received a moved client tonight (this pass sends no one away from them: its moves are
+    one step deep)."""
     return set(state.move_to.values())
 
 
