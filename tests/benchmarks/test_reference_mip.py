@@ -293,3 +293,22 @@ def test_no_ratio_against_a_reference_that_only_kept_the_offered_start() -> None
     solved = _row(ref_lp_bound=3_040.5, ref_placed=2_900)
     assert solved.ratio == pytest.approx(2_894 / 2_900)
     assert "NOT CHECKED" not in bench.render([solved], info, "cmd", "now", None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("seed", "n_clients", "n_workers"), [(5, 140, 6), (6, 140, 6), (7, 480, 18)])
+def test_with_moves_a_bound_over_every_move_holds_for_the_reference(seed: int, n_clients: int,
+                                                                    n_workers: int) -> None:
+    """A small agency's model has every optional move (chains too), so its bound is tonight's: the
+    reference, which may move anyone anywhere, never places more, and a plan called optimal places as
+    many as a reference proven optimal. Seed 7's 480 clients need a chain of moves for their 64th
+    placement: the one-step model called 63 optimal there (bound 63; the reference proves 64 in ~40 s)."""
+    from optimizer import assign
+
+    agency = _small_agency(seed, Policy(), n_clients, n_workers)
+    plan = assign(agency, time_limit_s=5, seed=0)
+    assert plan.summary["model"]["columns"] <= 3000 and "could place more" not in plan.summary["bound_source"]
+    ref = solve_reference(agency, time_limit_s=90)
+    assert ref.placed is not None and ref.placed <= plan.summary["placement_bound"]
+    if ref.optimal and plan.summary["status"] == "OPTIMAL":
+        assert plan.summary["placed"] == ref.placed
