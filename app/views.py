@@ -175,7 +175,9 @@ def plan_metrics(summary: dict[str, Any]) -> None:
     gap = summary.get("placement_gap")
     if isinstance(gap, int | float):
         bound = summary.get("placement_bound")
-        notes.append(f"placements within {gap:.1%} of the proven best" + (f" ({bound:,})" if bound else ""))
+        over = ("the proven best" if "could place more" not in str(summary.get("bound_source", ""))
+                else "the best over the model's moves")
+        notes.append(f"placements within {gap:.1%} of {over}" + (f" ({bound:,})" if bound else ""))
     if isinstance(summary.get("wall_time_s"), int | float):
         notes.append(f"{summary['wall_time_s']:.1f} s")
     if notes:
