@@ -309,7 +309,13 @@ def _reach(el: Eligibility, cap: WorkerCapacity, source: np.ndarray, items: list
         j = int(el.current[item[0]])
         if source[j]:
             per_worker.setdefault(j, []).append((_item_weight(el, cap, item, j), len(item)))
-    out = np.zeros(el.n_workers, dtype=np.int64)
+    return _most_freed(per_worker, budget, el.n_workers)
+
+
+def _most_freed(per_worker: dict[int, list[tuple[int, int]]], budget: int, n_workers: int) -> np.ndarray:
+    """Per worker, the load units its heaviest (per client moved) items free within the move budget, from
+    (load units, clients) per movable item: an upper bound on the room moves out of it make."""
+    out = np.zeros(n_workers, dtype=np.int64)
     for j, weights in per_worker.items():
         left = budget
         for weight, size in sorted(weights, key=lambda t: -t[0] / t[1]):
@@ -407,14 +413,7 @@ def _freeable(cap: WorkerCapacity, move_classes: list[MoveClass], budget: int, n
     per_worker: dict[int, list[tuple[int, int]]] = {}
     for mc in move_classes:
         per_worker.setdefault(mc.source, []).extend([(mc.out_weight, mc.size)] * len(mc.items))
-    out = np.zeros(n_workers, dtype=np.int64)
-    for j, items in per_worker.items():
-        left = budget
-        for weight, size in sorted(items, key=lambda t: -t[0] / t[1]):
-            if size <= left:
-                out[j] += weight
-                left -= size
-    return out
+    return _most_freed(per_worker, budget, n_workers)
 
 
 def _columns(cap: WorkerCapacity, classes: list[UnitClass], move_classes: list[MoveClass],
