@@ -64,7 +64,8 @@ LP_BOUND_SHARE = 0.25        # of a large model's solve time: the LP relaxation 
 NIGHTLY_SHARE = 0.4           # of the planner's time: tonight's plan without hires, by `optimizer.assign`
 NAMING_RESERVE_S = 1.0        # kept from the time limit to name the plan (0.2 s on 6,000 clients), and as
                               # HiGHS overshoots its limits (measured 0.4 s in all on 6,000 clients)
-NAMING_PER_CLIENT_S = 2e-5
+NAMING_PER_CLIENT_S = 1e-4    # ... plus this per client (naming 20,000 clients took 1.8 s after HiGHS stopped:
+                              # 2e-5 overran a 60 s limit by 0.9 s idle, by up to 5.5 s at load 2-3; 1e-4: 59.5 s)
 PER_DOLLARS = 100_000  # the frontier's marginal figure: clients placed per this many dollars
 BOTTLENECK_FTE = 1.0
 MAX_BOTTLENECK_GROUPS = 20  # bottleneck groups re-solved exactly (the largest by clients waiting)
