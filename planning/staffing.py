@@ -273,6 +273,10 @@ def _build(agency: Agency, candidates: list[Candidate], budget: float, *, moves:
     copy_number = np.full(len(workers), -1, dtype=np.int64)
     copy_number[first:] = np.concatenate([np.arange(k) for k in copies]) if hires else []
     cl = build_classes(full, el, cap, units, order, optional=copy_number)
+    if len(cl.columns) <= EXACT_COLUMNS and not cl.moves_complete:
+        every = build_classes(full, el, cap, units, order, optional=copy_number, every_move=True)
+        if len(every.columns) <= EXACT_COLUMNS:
+            cl = every  # every move, chains too, as `optimizer.assign` on a small agency: the bound is tonight's
     if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
         # the destinations `optimizer.assign` keeps for the agency's own workers on a large agency
         cl = build_classes(full, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS,
