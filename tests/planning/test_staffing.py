@@ -198,3 +198,20 @@ def test_a_large_models_start_already_has_the_hires_first_fit_places_most_per_do
     assert int(model.placement @ start[:model.n_x]) == placed
     assert model.feasible(start, budget)
     assert plan.placed_with == placed
+
+
+def test_a_small_agencys_plan_counts_moves_in_a_chain():
+    """W1 (Arabic, Farsi) is full of Farsi speakers, W2 (Farsi, English) full of English speakers, W3 has room
+    for one: tonight C1 (Arabic) is placed only by a chain of two moves. A hire who speaks Arabic places C2 as
+    well; without the chain the planner would count one placement fewer with and without hires."""
+    from tests.optimizer.agencies import active
+
+    farsi = [active(f"F{n}", "W1", languages=("fa",)) for n in range(50)]
+    ag = agency(farsi + caseload("W2", n_low=50) + caseload("W3", n_low=49)
+                + [client("C1", languages=("ar",)), client("C2", languages=("ar",))],
+                [worker("W1", languages=("ar", "fa")), worker("W2", languages=("fa", "en")), worker("W3")],
+                max_moves_share=0.1)
+    hire = Candidate("ar-half", fte=0.5, languages=("ar",), annual_cost=39_000.0)
+    plan = plan_hires(ag, [hire], 39_000.0, seed=0, time_limit_s=20)
+    assert plan.placed_without == 1 and plan.placed_with == 2
+    assert plan.summary["status"] == "OPTIMAL" and plan.summary["placement_bound"] == 2
