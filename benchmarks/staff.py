@@ -128,21 +128,23 @@ class BudgetRow:
     def over_simple(self) -> float | None:
         """Clients the planner's hires add over no hire, against the simple rule's (same budget), both with
         existing clients kept."""
-        if self.kept_placed is None or self.kept_without is None:
-            return None
-        simple_added = self.simple_placed - self.kept_without
-        added = self.kept_placed - self.kept_without
-        return added / simple_added if simple_added > 0 else None
+        return _added_ratio(self.kept_placed, self.kept_without, self.simple_placed, self.kept_without)
 
     @property
     def over_simple_moves(self) -> float | None:
         """The same with the nightly moves on both sides (the planner's product plan, the simple rule's hires
         under the nightly assign)."""
-        if self.simple_nightly is None or self.nightly_without is None:
-            return None
-        simple_added = self.simple_nightly - self.nightly_without
-        added = self.planner_placed - self.planner_without
-        return added / simple_added if simple_added > 0 else None
+        return _added_ratio(self.planner_placed, self.planner_without, self.simple_nightly, self.nightly_without)
+
+
+def _added_ratio(placed: int | None, without: int | None, simple: int | None,
+                 simple_without: int | None) -> float | None:
+    """Clients the planner's hires add over its no-hire plan, against those the simple rule's add over its own;
+    None when a figure is missing or the simple rule adds nobody."""
+    if placed is None or without is None or simple is None or simple_without is None:
+        return None
+    simple_added = simple - simple_without
+    return (placed - without) / simple_added if simple_added > 0 else None
 
 
 @dataclass
