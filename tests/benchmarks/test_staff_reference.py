@@ -154,3 +154,12 @@ def test_the_planners_bound_holds_against_the_reference_on_both_footings(monkeyp
     with_moves = staffing.plan_hires(agency, candidates, budget, seed=seed, time_limit_s=20)
     assert with_moves.cost <= budget
     assert reference.placed <= with_moves.bound
+
+
+def test_the_margin_over_the_simple_rule_counts_clients_each_side_adds_over_its_own_no_hire_plan() -> None:
+    from benchmarks.staff import _added_ratio
+
+    assert _added_ratio(110, 100, 108, 100) == 10 / 8
+    assert _added_ratio(110, 100, 118, 110) == 10 / 8  # each side over its own no-hire count
+    assert _added_ratio(110, 100, 100, 100) is None    # the simple rule adds nobody: no ratio
+    assert _added_ratio(None, 100, 108, 100) is None
