@@ -363,7 +363,7 @@ class OpeningModel:
         return OpeningRelaxation(int(math.floor(bound + 1e-6)) if np.isfinite(bound) else None, values,
                                  np.where(usable, reduced, np.inf), converged, len(self._lp_columns))
 
-    def screen(self, relaxed: OpeningRelaxation, start: np.ndarray | None = None) -> np.ndarray:
+    def screen(self, relaxed: OpeningRelaxation, start: np.ndarray | None = None, widen: int = 0) -> np.ndarray:
         """The columns a large model's branch and cut gets (a mask over columns, then ``open``): the optional
         workers the LP relaxation opens (each kind's copies up to its LP total rounded up, and EXTRA_COPIES more),
         the first copy of the EXTRA_KINDS kinds the LP leaves closed with the least reduced cost, every one
@@ -371,7 +371,9 @@ class OpeningModel:
         `optimizer.lp.choose_columns` gives the nightly CP-SAT model (LP support, least reduced cost and best
         preference per class) and ``start``'s; of the optional moves, the LP's, ``start``'s and a few more. A copy
         is kept only with every copy before it (ordered copies).
-        The rest cannot enter the plan, so the MIP's own bound no longer holds: the relaxation's does."""
+        The rest cannot enter the plan, so the MIP's own bound no longer holds: the relaxation's does.
+        ``widen`` n: n more copies per kind the LP opens, and 2**n times the closed kinds and the moves (a wider
+        screen holds every column of a narrower one from the same relaxation and start)."""
         c = self.cl.columns
         n = self.n_x + self.n_y
         kinds = self.openings.kind
@@ -386,10 +388,10 @@ class OpeningModel:
             if kinds[n_copy] == kinds[n_copy - 1]:
                 copy_number[n_copy] = copy_number[n_copy - 1] + 1
         used = total > 1e-6
-        wanted = np.where(used, np.ceil(total - 1e-6) + EXTRA_COPIES, 0)
+        wanted = np.where(used, np.ceil(total - 1e-6) + EXTRA_COPIES + widen, 0)
         keep_y |= copy_number < wanted[kinds]
         firsts = np.nonzero((copy_number == 0) & ~used[kinds] & np.isfinite(relaxed.reduced_cost[self.n_x:]))[0]
-        firsts = firsts[np.argsort(relaxed.reduced_cost[self.n_x:][firsts], kind="stable")[:EXTRA_KINDS]]
+        firsts = firsts[np.argsort(relaxed.reduced_cost[self.n_x:][firsts], kind="stable")[:EXTRA_KINDS << widen]]
         keep_y[firsts] = True
         for n_copy in range(self.n_y - 2, -1, -1):  # ordered copies: a kept copy keeps the ones before it
             if kinds[n_copy] == kinds[n_copy + 1] and keep_y[n_copy + 1]:
@@ -410,7 +412,7 @@ class OpeningModel:
         # of least reduced cost (6,000 clients: all it offers, 33,000 move columns, and branch and cut found
         # nothing in 20 s; 240-400 clients, all of them placed up to 5 more than the LP's moves alone)
         offered = np.nonzero(keep[:self.n_x] & c.is_move & (relaxed.values[:self.n_x] <= 1e-6))[0]
-        dropped = offered[np.argsort(relaxed.reduced_cost[offered], kind="stable")[MAX_SCREENED_MOVES:]]
+        dropped = offered[np.argsort(relaxed.reduced_cost[offered], kind="stable")[MAX_SCREENED_MOVES << widen:]]
         keep[dropped] = False
         keep[held] = True
         keep[self.n_x:] = keep_y

@@ -150,3 +150,20 @@ def test_screening_keeps_copies_in_order_and_the_starts_hires():
     assert kept[:model.n_x][c.worker == 1].all()  # a kept hire comes with every column it has
     result = model.solve(15.0, columns=kept, time_limit_s=5)
     assert result.placed == 15 and result.bound is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_wider_screen_holds_the_narrower_one_and_never_places_fewer_from_its_plan(seed):
+    """`OpeningModel.screen(widen=n)`: every column of the narrower screen (same relaxation and start) and more
+    copies per kind the LP opens; branch and cut from the narrower screen's plan places at least as many."""
+    model = _random_model(seed)
+    relaxed = model.relaxation(25.0, time_limit_s=10)
+    start = model.start_from(np.zeros(model.n_x))
+    narrow = model.screen(relaxed, start)
+    first = model.solve(25.0, start=start, columns=narrow, time_limit_s=10, stages=("placements",))
+    from_plan = model.start_from(first.values, first.opened)
+    wider = model.screen(relaxed, from_plan, widen=1)
+    assert not np.any(narrow & ~wider)
+    assert wider[model.n_x:].sum() >= narrow[model.n_x:].sum()
+    again = model.solve(25.0, start=from_plan, columns=wider, time_limit_s=10, stages=("placements",))
+    assert again.placed >= first.placed and again.placed <= relaxed.bound
