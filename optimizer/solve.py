@@ -160,13 +160,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     greedy = greedy_fill(el, cap, units)
 
     say("building the model")
-    cl = build_classes(agency, el, cap, units, order)
-    if len(cl.columns) <= EXACT_COLUMNS and not cl.moves_complete:
-        every = build_classes(agency, el, cap, units, order, every_move=True)
-        if len(every.columns) <= EXACT_COLUMNS:
-            cl = every  # every move has its column: the proven bound is tonight's, not a restriction's
-    if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
-        cl = build_classes(agency, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS)
+    cl = model_classes(agency, el, cap, units, order)
 
     reserve = budget * DECODE_RESERVE + RESERVE_PER_CLIENT_S * el.n_clients
 
@@ -310,6 +304,23 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     plan = make_plan(agency, state, extra, gains)
     plan.summary["wall_time_s"] = round(time.monotonic() - start, 3)
     return plan
+
+
+def model_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int],
+                  optional: np.ndarray | None = None) -> Classes:
+    """The classes a night's model is built on, by its size: a small model gets every move, chains too, when that
+    stays within EXACT_COLUMNS (its bound is then tonight's, not a restriction's); a large one keeps
+    WIDE_MOVE_DESTINATIONS per move class while those columns stay under WIDE_MOVE_COLUMNS. ``optional``: the
+    staffing planner's hires (`optimizer.classes.build_classes`)."""
+    cl = build_classes(agency, el, cap, units, order, optional=optional)
+    if len(cl.columns) <= EXACT_COLUMNS and not cl.moves_complete:
+        every = build_classes(agency, el, cap, units, order, optional=optional, every_move=True)
+        if len(every.columns) <= EXACT_COLUMNS:
+            return every
+    if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
+        return build_classes(agency, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS,
+                             optional=optional)
+    return cl
 
 
 def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], cl: Classes,

@@ -44,7 +44,7 @@ import pandas as pd
 from caseload.domain import Agency, Assignment, Candidate, Decision, Status, Worker
 from caseload.languages import primary
 from optimizer.caseloads import Caseloads
-from optimizer.classes import Classes, build_classes, move_budget_of, tier_weights
+from optimizer.classes import Classes, move_budget_of, tier_weights
 from optimizer.decode import decode_columns, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, haversine_km, worker_capacity
 from optimizer.explain import reason_group
@@ -53,7 +53,7 @@ from optimizer.moves import make_room
 from optimizer.opening import STAGE_SHARE, OpenedPlan, OpeningModel, Openings
 from optimizer.plan import Plan, make_plan
 from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
-from optimizer.solve import EXACT_COLUMNS, WIDE_MOVE_COLUMNS, WIDE_MOVE_DESTINATIONS, assign
+from optimizer.solve import EXACT_COLUMNS, assign, model_classes
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
 DEFAULT_FRONTIER_STEPS = 10
@@ -274,15 +274,7 @@ def _build(agency: Agency, candidates: list[Candidate], budget: float, *, moves:
     first = len(agency.workers)
     copy_number = np.full(len(workers), -1, dtype=np.int64)
     copy_number[first:] = np.concatenate([np.arange(k) for k in copies]) if hires else []
-    cl = build_classes(full, el, cap, units, order, optional=copy_number)
-    if len(cl.columns) <= EXACT_COLUMNS and not cl.moves_complete:
-        every = build_classes(full, el, cap, units, order, optional=copy_number, every_move=True)
-        if len(every.columns) <= EXACT_COLUMNS:
-            cl = every  # every move, chains too, as `optimizer.assign` on a small agency: the bound is tonight's
-    if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
-        # the destinations `optimizer.assign` keeps for the agency's own workers on a large agency
-        cl = build_classes(full, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS,
-                           optional=copy_number)
+    cl = model_classes(full, el, cap, units, order, optional=copy_number)  # the classes `optimizer.assign` builds
     kinds = np.repeat(np.arange(len(candidates)), copies).astype(np.int64)
     openings = Openings(workers=np.arange(first, first + len(hires), dtype=np.int64), kind=kinds,
                         cost=np.array([costs[k] for k in kinds], dtype=float))
@@ -531,11 +523,12 @@ def _solve_budgets(m: _Model, budgets: list[float], *, seed: int, time_limit_s: 
             # the screened plan is optimal for its screen, short of the bound, with time left: a wider screen
             # from that plan (1,500 clients, $156,000: 186 in 24 s of 60 where the optimum is 187)
             widen += 1
-            wider = m.model.screen(relaxed, m.model.start_from(solved.values, solved.opened), widen=widen)
+            from_plan = m.model.start_from(solved.values, solved.opened)
+            wider = m.model.screen(relaxed, from_plan, widen=widen)
             if wider.sum() <= screened.sum():
                 break
             screened = wider
-            again = m.model.solve(budget, start=m.model.start_from(solved.values, solved.opened),
+            again = m.model.solve(budget, start=from_plan,
                                   fixed_open=unaffordable, time_limit_s=solve_end - time.monotonic(), seed=seed,
                                   stages=stages[n], columns=screened)
             if (again.placed, -again.cost) > (solved.placed, -solved.cost):
