@@ -42,7 +42,7 @@ from benchmarks.staff_reference import (  # noqa: E402
     with_hires,
 )
 from caseload.domain import Agency, Candidate, Policy, Status  # noqa: E402
-from scenarios.generate import CITIES, COMMUNITIES, generate_agency, n_cities_for  # noqa: E402
+from scenarios.generate import CITIES, MIXES, STANDARD_MIX, Mix, generate_agency, n_cities_for  # noqa: E402
 
 SIZES_WORKERS = {1500: 40, **WORKERS_FOR}
 BUDGET_FTE = {1500: (2, 5, 10), 6000: (5, 10, 20), 20000: (10, 25, 50), 1000: (2, 5, 10), 50000: (20, 50, 100)}
@@ -66,16 +66,16 @@ def load_average() -> str:
         return "?"
 
 
-def benchmark_candidates(agency: Agency, n_workers: int) -> list[Candidate]:
-    """Positions across the agency's cities and its communities' languages (plus English generalists)."""
+def benchmark_candidates(agency: Agency, n_workers: int, mix: Mix = STANDARD_MIX) -> list[Candidate]:
+    """Positions across the agency's cities and the mix's postings (each community's languages, English
+    generalists)."""
     cities = CITIES[: n_cities_for(n_workers)]
-    languages = sorted({c.mother_tongue.split("-")[0] for c in COMMUNITIES} | {"en"})
     out = []
     for city in cities:
         slug = city.name.lower().replace("é", "e").replace(" ", "-")
-        for lang in languages:
-            base = (lang,) if lang == "en" else (lang, "en")
-            french = lang == "fr"
+        for base in mix.posting_languages():
+            lang = base[0]
+            french = "fr" in base
             common = dict(latitude=city.latitude, longitude=city.longitude, max_travel_km=CANDIDATE_TRAVEL_KM)
             out.append(Candidate(f"{lang}-{slug}-f", 1.0, base, french=french, gender="female", **common))
             out.append(Candidate(f"{lang}-{slug}-m", 1.0, base, french=french, gender="male", **common))
@@ -159,6 +159,8 @@ class SizeRow:
     frontier_s: float | None = None
     frontier_load: str = ""
     frontier: list[dict] = field(default_factory=list)
+    plan_limit: float = PLAN_LIMIT_S
+    mix: str = STANDARD_MIX.name
 
 
 def _placements(plan) -> int:
@@ -167,18 +169,19 @@ def _placements(plan) -> int:
 
 def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_limit: float, frontier_on: bool,
              budgets_fte: tuple[float, ...] | None = None, only_simple: bool = False,
-             reference_on: bool = True) -> SizeRow:
+             reference_on: bool = True, mix: Mix = STANDARD_MIX) -> SizeRow:
     from optimizer import assign
     from planning.staffing import plan_hires
 
     n_workers = SIZES_WORKERS.get(n_clients, max(10, n_clients // 40))
     t0 = time.perf_counter()
-    agency = generate_agency(n_clients, n_workers, seed=seed)
-    candidates = benchmark_candidates(agency, n_workers)
+    agency = generate_agency(n_clients, n_workers, seed=seed, mix=mix)
+    candidates = benchmark_candidates(agency, n_workers, mix)
     row = SizeRow(n_clients, n_workers, sum(c.status == Status.WAITING for c in agency.clients), len(candidates),
-                  time.perf_counter() - t0)
+                  time.perf_counter() - t0, plan_limit=plan_limit, mix=mix.name)
     cost = Policy().cost_per_fte
-    say(f"{n_clients} clients: {n_workers} workers, {row.waiting} waiting, {len(candidates)} candidates")
+    say(f"{n_clients} clients ({mix.name} mix): {n_workers} workers, {row.waiting} waiting, "
+        f"{len(candidates)} candidates")
 
     say("  nightly assign with no hire (what the manager sees still waiting)")
     base_plan = assign(agency, time_limit_s=ASSIGN_LIMIT_S, seed=seed)
@@ -279,8 +282,8 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         "recorded beside each timing. Wall times on a busy machine are upper bounds of what a quiet one gives.",
         "",
         "Placed = waiting clients placed tonight. Two footings, each compared only with itself. **No moves** "
-        "(existing clients kept, `max_moves_share` 0): the planner (`plan_hires` on the agency with moves off, a "
-        f"{PLAN_LIMIT_S:.0f} s ceiling), the reference (one HiGHS MIP of hires and placements, "
+        "(existing clients kept, `max_moves_share` 0): the planner (`plan_hires` on the agency with moves off, "
+        "its ceiling per size under the time targets), the reference (one HiGHS MIP of hires and placements, "
         "`benchmarks/staff_reference.py`, rules from `scenarios.rules`, existing clients kept; its time cap per "
         "budget in the command) and the simple rule (hire for the largest group still waiting tonight by "
         "language, then city, until the budget runs out, then the nightly `optimizer.assign` with moves off). "
@@ -335,8 +338,9 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         worst = max((max(b.planner_s, b.kept_s) for b in r.budgets), default=None)
         plan_ok = None if target_plan is None or worst is None else worst <= target_plan
         front_ok = None if target_front is None or r.frontier_s is None else r.frontier_s <= target_front
-        lines.append(f"- {r.clients:,} clients ({r.workers} workers, {r.waiting} waiting, {r.candidates} candidates): "
-                     f"one budget's plan at most {worst:.1f} s"
+        lines.append(f"- {r.clients:,} clients, {r.mix} mix ({r.workers} workers, {r.waiting} waiting, "
+                     f"{r.candidates} candidates): one budget's plan at most {worst:.1f} s "
+                     f"(ceiling {r.plan_limit:.0f} s)"
                      + (f" (target {target_plan:.0f} s: {_verdict(plan_ok)})" if target_plan else "")
                      + (f"; {FRONTIER_STEPS}-step frontier to ${r.frontier_budget:,.0f} in {r.frontier_s:.1f} s "
                         f"(load {r.frontier_load})" if r.frontier_s is not None else "; frontier not run")
@@ -351,6 +355,11 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
     return "\n".join(lines)
 
 
+def _per_size(text: str) -> dict[str, str]:
+    """"1500:150,6000:240" -> {"1500": "150", "6000": "240"}; a plain number gives {} (the same for every size)."""
+    return dict(part.split(":") for part in text.split(",") if ":" in part)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1500,6000", help="client counts, comma-separated")
@@ -359,7 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-limit", default=str(REFERENCE_LIMIT_S),
                         help="seconds per budget, or per size: 1500:150,6000:240")
     parser.add_argument("--frontier-sizes", default="", help="sizes that run the frontier (default: every size)")
-    parser.add_argument("--plan-limit", type=float, default=PLAN_LIMIT_S)
+    parser.add_argument("--plan-limit", default=str(PLAN_LIMIT_S),
+                        help="the planner's ceiling in seconds, or per size: 6000:60,20000:180")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="standard",
+                        help="the agencies' communities (scenarios.generate): standard (7) or wide (a long tail of 19)")
     parser.add_argument("--no-frontier", action="store_true")
     parser.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference (minutes per budget)")
@@ -374,14 +386,16 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     rows = []
     command = "python benchmarks/staff.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    limits = dict(part.split(":") for part in args.reference_limit.split(",") if ":" in part)
+    limits = _per_size(args.reference_limit)
+    plan_limits = _per_size(args.plan_limit)
     frontier_sizes = {int(x) for x in args.frontier_sizes.split(",") if x.strip()}
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         limit = float(limits.get(str(size), REFERENCE_LIMIT_S)) if limits else float(args.reference_limit)
-        rows.append(run_size(size, args.seed, say, reference_limit=limit, plan_limit=args.plan_limit,
+        plan_limit = float(plan_limits.get(str(size), PLAN_LIMIT_S)) if plan_limits else float(args.plan_limit)
+        rows.append(run_size(size, args.seed, say, reference_limit=limit, plan_limit=plan_limit,
                              frontier_on=not args.no_frontier and (not frontier_sizes or size in frontier_sizes),
                              only_simple=args.only_simple,
-                             reference_on=not args.no_reference))
+                             reference_on=not args.no_reference, mix=MIXES[args.mix]))
         text = render(rows, info, command, started, datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), load_before,
                       load_average())
         if args.out:

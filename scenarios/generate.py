@@ -111,6 +111,70 @@ COMMUNITIES: tuple[Community, ...] = (
 # Languages a worker from a community speaks besides the mother tongue, and how often.
 WORKER_EXTRA = {"fa-AF": (("ps", 0.5),), "uk": (("ru", 0.8),), "ti": (("am", 0.4), ("ar", 0.25)),
                 "fr": (("sw", 0.3), ("ln", 0.15)), "ar": (), "es": (), "so": ()}
+# A large urban agency's case-management referrals as they look since 2021: refugees from over 80 countries
+# (IRCC: 47,500 resettled refugees from over 80 countries in 2022; the top resettlement sources 2015-2023 were
+# Syria, Afghanistan, Eritrea, Iraq and the DR Congo, with over 40,000 Afghans committed from 2021), refugee
+# claimants (Nigeria, Colombia, Mexico, Haiti, Turkey, Iran and others) and Ukrainians under CUAET. The shares
+# are rounded from those sources' order of magnitude, not a dataset: a long tail of small language groups next to
+# a few large ones, which is what a program manager actually sees. Staffing follows the labour market: many
+# Arabic, Spanish, Ukrainian and French speakers; few Tigrinya, Kurdish, Kirundi or Somali speakers; no Rohingya.
+WIDE_COMMUNITIES: tuple[Community, ...] = (
+    Community("Afghan", "fa-AF", (("ps", 0.3), ("ur", 0.05)), 0.25, 0.02, 0.16, 0.7),
+    Community("Syrian", "ar", (("ku", 0.08),), 0.40, 0.05, 0.12, 1.2),
+    Community("Ukrainian", "uk", (("ru", 0.6),), 0.50, 0.03, 0.10, 1.0),
+    Community("Latin American", "es", (), 0.35, 0.03, 0.08, 1.0),
+    Community("Eritrean", "ti", (("am", 0.25), ("ar", 0.15)), 0.30, 0.02, 0.07, 0.6),
+    Community("Congolese", "fr", (("sw", 0.4), ("ln", 0.3)), 0.30, 1.0, 0.06, 1.0),
+    Community("Nigerian", "yo", (("ig", 0.1),), 0.95, 0.02, 0.05, 0.3),
+    Community("Somali", "so", (("ar", 0.3),), 0.55, 0.02, 0.04, 0.3),
+    Community("Haitian", "ht", (("fr", 0.85),), 0.25, 0.85, 0.04, 0.6),
+    Community("Iraqi Kurdish", "ckb", (("ar", 0.5),), 0.35, 0.02, 0.03, 0.4),
+    Community("Sudanese", "ar", (), 0.35, 0.03, 0.03, 0.8),
+    Community("Ethiopian", "am", (("om", 0.3),), 0.35, 0.02, 0.03, 0.5),
+    Community("Turkish", "tr", (("kmr", 0.3),), 0.40, 0.03, 0.03, 0.3),
+    Community("Iranian", "fa", (), 0.50, 0.05, 0.03, 0.8),
+    Community("Pakistani", "ur", (("pa", 0.2), ("ps", 0.1)), 0.60, 0.02, 0.02, 0.5),
+    Community("Burundian", "rn", (("fr", 0.7), ("sw", 0.5)), 0.20, 0.7, 0.02, 0.3),
+    Community("Rohingya", "rhg", (("my", 0.2),), 0.05, 0.0, 0.01, 0.0),
+    Community("Tamil", "ta", (), 0.50, 0.02, 0.01, 0.5),
+    Community("Chinese", "zh", (), 0.30, 0.02, 0.01, 0.5),
+)
+WIDE_WORKER_EXTRA = {"fa-AF": (("ps", 0.5), ("ur", 0.1)), "ar": (("ku", 0.1),), "uk": (("ru", 0.8),), "es": (),
+                     "ti": (("am", 0.4), ("ar", 0.25)), "fr": (("sw", 0.3), ("ln", 0.15), ("rn", 0.1)),
+                     "yo": (("ig", 0.2),), "so": (("ar", 0.3),), "ht": (("fr", 0.95),), "ckb": (("ar", 0.6),),
+                     "am": (("om", 0.3), ("ti", 0.1)), "tr": (("kmr", 0.4),), "fa": (), "ur": (("pa", 0.4),),
+                     "rn": (("fr", 0.9), ("sw", 0.6)), "rhg": (("my", 0.5),), "ta": (), "zh": ()}
+# The positions an agency would post for that mix: a community's language with the ones its workers most often
+# also speak (a job ad asks for "Tigrinya and Amharic"), always with English.
+WIDE_POSTINGS: tuple[tuple[str, ...], ...] = (
+    ("fa", "ps", "en"), ("ar", "en"), ("uk", "ru", "en"), ("es", "en"), ("ti", "am", "en"), ("fr", "sw", "en"),
+    ("yo", "en"), ("so", "ar", "en"), ("ht", "fr", "en"), ("ckb", "ar", "en"), ("am", "om", "en"),
+    ("tr", "kmr", "en"), ("ur", "pa", "en"), ("rn", "fr", "sw", "en"), ("rhg", "my", "en"), ("ta", "en"),
+    ("zh", "en"), ("en",),
+)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Who an agency's referrals are (communities) and who it can recruit (worker languages, postings)."""
+
+    name: str
+    communities: tuple[Community, ...]
+    worker_extra: dict[str, tuple[tuple[str, float], ...]]
+    postings: tuple[tuple[str, ...], ...] = ()  # () : each community's language with English
+
+    def posting_languages(self) -> list[tuple[str, ...]]:
+        """The language profiles of the positions an agency would post (English generalists included)."""
+        if self.postings:
+            return list(self.postings)
+        langs = sorted({primary(c.mother_tongue) for c in self.communities} | {"en"})
+        return [(lang,) if lang == "en" else (lang, "en") for lang in langs]
+
+
+STANDARD_MIX = Mix("standard", COMMUNITIES, WORKER_EXTRA)
+WIDE_MIX = Mix("wide", WIDE_COMMUNITIES, WIDE_WORKER_EXTRA, WIDE_POSTINGS)
+MIXES = {mix.name: mix for mix in (STANDARD_MIX, WIDE_MIX)}
+
 SPECIALIZATION_WEIGHTS = {"gbv": 0.22, "youth": 0.18, "senior": 0.12, "disability": 0.12, "mental_health": 0.2,
                           "2slgbtqi": 0.06, "family_violence": 0.1}
 
@@ -159,7 +223,7 @@ def _haversine_vec(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -
 
 def generate_agency(n_clients: int, n_workers: int, waiting_share: float = 0.15, seed: int = 0,
                     as_of: date = SAMPLE_AS_OF, *, high_need_share: float = 0.35,
-                    n_cities: int | None = None) -> Agency:
+                    n_cities: int | None = None, mix: Mix = STANDARD_MIX) -> Agency:
     """A real-shaped agency of `n_clients` clients (`waiting_share` of them on the waitlist) and `n_workers`.
 
     Deterministic for a seed. The active caseload obeys the hard rules (scenarios.rules) and is filled to
@@ -194,19 +258,21 @@ def generate_agency(n_clients: int, n_workers: int, waiting_share: float = 0.15,
     city_fsas = [[i for i, c in enumerate(fsa_city) if c == ci] for ci in range(len(cities))]
 
     # Each city's mix of communities: French-speaking cities draw more Francophone newcomers.
-    base_share = np.array([c.share for c in COMMUNITIES])
+    communities = mix.communities
+    base_share = np.array([c.share for c in communities])
     city_mix = []
     for city in cities:
-        mix = base_share.copy()
+        share = base_share.copy()
         if city.french:
-            mix[[i for i, c in enumerate(COMMUNITIES) if c.mother_tongue == "fr"]] *= 3.0
-        mix *= rng.uniform(0.8, 1.25, size=len(mix))
-        city_mix.append(mix / mix.sum())
+            share[[i for i, c in enumerate(communities) if c.french >= 0.5]] *= 3.0  # Francophone communities
+        share *= rng.uniform(0.8, 1.25, size=len(share))
+        city_mix.append(share / share.sum())
 
     city_weight = np.array([c.weight for c in cities])
-    workers = _make_workers(rng, n_workers, cities, city_weight, city_mix, city_fsas, fsa_names, fsa_lat, fsa_lon)
+    workers = _make_workers(rng, n_workers, cities, city_weight, city_mix, city_fsas, fsa_names, fsa_lat, fsa_lon,
+                            mix)
     pool = _make_units(rng, round(n_clients * POOL_FACTOR) + 10, cities, city_weight, city_mix, city_fsas,
-                       fsa_lat, fsa_lon, workers, high_need_share)
+                       fsa_lat, fsa_lon, workers, high_need_share, mix.communities)
     units, statuses, worker_of = _fill_caseloads(rng, pool, n_clients, waiting_share, workers, cities,
                                                  fsa_names, policy)
     clients = _make_clients(rng, units, statuses, worker_of, workers, fsa_names, as_of)
@@ -215,11 +281,11 @@ def generate_agency(n_clients: int, n_workers: int, waiting_share: float = 0.15,
 
 def _make_workers(rng: np.random.Generator, n_workers: int, cities: Sequence[City], city_weight: np.ndarray,
                   city_mix: list[np.ndarray], city_fsas: list[list[int]], fsa_names: list[str],
-                  fsa_lat: list[float], fsa_lon: list[float]) -> list[Worker]:
+                  fsa_lat: list[float], fsa_lon: list[float], mix: Mix) -> list[Worker]:
     """Workers per city in proportion to its newcomers (with some imbalance), at one to four offices."""
     noisy = city_weight * rng.uniform(0.85, 1.15, size=len(cities))
     per_city = _largest_remainder(n_workers, noisy, minimum=min(2, n_workers // len(cities)))
-    staffing = np.array([c.staffing for c in COMMUNITIES])
+    staffing = np.array([c.staffing for c in mix.communities])
     one_unrestricted = 0.3 if len(cities) <= 2 else 0.1  # virtual service across cities is rare
     workers: list[Worker] = []
     on_leave_left = 1 if n_workers < 10 else max(1, round(0.04 * n_workers))
@@ -236,9 +302,9 @@ def _make_workers(rng: np.random.Generator, n_workers: int, cities: Sequence[Cit
             if rng.random() < 0.06:
                 langs: list[str] = ["en", "fr"] if city.french else ["en"]  # a generalist
             else:
-                community = COMMUNITIES[rng.choice(len(COMMUNITIES), p=weights / weights.sum())]
+                community = mix.communities[rng.choice(len(mix.communities), p=weights / weights.sum())]
                 langs = [community.mother_tongue]
-                for code, p in WORKER_EXTRA[community.mother_tongue]:
+                for code, p in mix.worker_extra[community.mother_tongue]:
                     if rng.random() < p:
                         langs.append(code)
             if "en" not in langs and rng.random() < (0.72 if city.french else 0.95):
@@ -287,7 +353,8 @@ def _make_workers(rng: np.random.Generator, n_workers: int, cities: Sequence[Cit
 
 def _make_units(rng: np.random.Generator, n_clients: int, cities: Sequence[City], city_weight: np.ndarray,
                 city_mix: list[np.ndarray], city_fsas: list[list[int]], fsa_lat: list[float],
-                fsa_lon: list[float], workers: list[Worker], high_need_share: float) -> list[_Unit]:
+                fsa_lon: list[float], workers: list[Worker], high_need_share: float,
+                communities: Sequence[Community]) -> list[_Unit]:
     """Families and single clients, with languages by community and needs by person."""
     per_city = _largest_remainder(n_clients, city_weight)
     units: list[_Unit] = []
@@ -299,8 +366,8 @@ def _make_units(rng: np.random.Generator, n_clients: int, cities: Sequence[City]
             size = int(rng.choice([1, 2, 3, 4, 5], p=[0.56, 0.14, 0.13, 0.10, 0.07]))
             size = min(size, left)
             left -= size
-            com_i = int(rng.choice(len(COMMUNITIES), p=city_mix[ci]))
-            com = COMMUNITIES[com_i]
+            com_i = int(rng.choice(len(communities), p=city_mix[ci]))
+            com = communities[com_i]
             fsa = int(rng.choice(city_fsas[ci]))
             lat, lon = _offset(fsa_lat[fsa], fsa_lon[fsa], rng.normal(0, 1.2), rng.normal(0, 1.2))
             base = [com.mother_tongue] + [code for code, p in com.extra if rng.random() < p]
@@ -571,8 +638,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--waiting-share", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", type=date.fromisoformat, default=SAMPLE_AS_OF)
+    parser.add_argument("--mix", choices=sorted(MIXES), default="standard",
+                        help="standard: seven large communities (the sample); wide: a long tail of 19")
     args = parser.parse_args(argv)
-    agency = generate_agency(args.clients, args.workers, args.waiting_share, args.seed, args.as_of)
+    agency = generate_agency(args.clients, args.workers, args.waiting_share, args.seed, args.as_of,
+                             mix=MIXES[args.mix])
     write_contract(agency, args.out)
     notes = agency_notes(agency)
     print(f"wrote {args.out}: " + ", ".join(f"{k}={v}" for k, v in notes.items()))

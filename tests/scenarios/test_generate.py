@@ -126,3 +126,35 @@ def test_large_agency_adds_cities_and_keeps_the_rules() -> None:
     workers = {w.worker_id: w for w in agency.workers}
     for client in agency.active:
         assert can_serve(client, workers[client.worker_id])
+
+
+def test_wide_mix_has_a_long_tail_and_keeps_the_rules() -> None:
+    """The wide mix (19 communities) gives a waitlist of many small language groups next to a few large ones, some
+    with no worker who speaks them, and its active caseload still keeps every hard rule."""
+    from collections import Counter
+
+    from caseload.languages import primary
+    from scenarios.generate import STANDARD_MIX, WIDE_MIX
+
+    wide = generate_agency(3000, 80, seed=3, mix=WIDE_MIX)
+    standard = generate_agency(3000, 80, seed=3, mix=STANDARD_MIX)
+    groups = Counter(primary(c.languages[0]) for c in wide.waiting)
+    assert len(groups) >= 14 > len(Counter(primary(c.languages[0]) for c in standard.waiting))
+    largest = groups.most_common(3)
+    assert sum(n for _, n in largest) < 0.6 * len(wide.waiting)  # no three groups hold the waitlist
+    spoken = {primary(code) for w in wide.workers for code in w.languages}
+    assert "rhg" in groups and "rhg" not in spoken  # nobody on staff speaks Rohingya
+    workers = {w.worker_id: w for w in wide.workers}
+    for client in wide.active:
+        assert can_serve(client, workers[client.worker_id])
+    assert len(wide.waiting) == 450 and len(wide.clients) == 3000
+
+
+def test_wide_mix_postings_are_unique_and_every_one_speaks_english() -> None:
+    from scenarios.generate import STANDARD_MIX, WIDE_MIX
+
+    for mix in (STANDARD_MIX, WIDE_MIX):
+        postings = mix.posting_languages()
+        assert len({p[0] for p in postings}) == len(postings)  # a candidate's id starts with its first language
+        assert all("en" in p for p in postings)
+    assert STANDARD_MIX.posting_languages()[0] == ("ar", "en")
