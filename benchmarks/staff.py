@@ -208,8 +208,9 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
         kept_s = time.perf_counter() - t
         say(f"    planner, no moves {on_kept.placed_without} -> {on_kept.placed_with} (bound {on_kept.bound}) in "
             f"{kept_s:.1f}s; reference")
-        ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit) if reference_on \
-            else StaffReference("skipped", None, float("nan"), {}, 0.0, 0.0, 0.0)
+        skipped = StaffReference("skipped", None, float("nan"), {}, 0.0, 0.0, 0.0)
+        ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit) \
+            if reference_on and reference_limit > 0 else skipped
         say(f"    reference {ref.placed} (bound {ref.bound}, {ref.status}) in {ref.wall_time_s:.1f}s; simple rule")
         simple = _simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
                              _placements(base_plan))
@@ -366,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="write the results (markdown) here")
     parser.add_argument("--reference-limit", default=str(REFERENCE_LIMIT_S),
-                        help="seconds per budget, or per size: 1500:150,6000:240")
+                        help="seconds per budget, or per size: 1500:150,6000:240 (0 skips the reference)")
     parser.add_argument("--frontier-sizes", default="", help="sizes that run the frontier (default: every size)")
     parser.add_argument("--plan-limit", default=str(PLAN_LIMIT_S),
                         help="the planner's ceiling in seconds, or per size: 6000:60,20000:180")

@@ -45,7 +45,7 @@ from caseload.domain import Agency, Assignment, Candidate, Decision, Status, Wor
 from caseload.languages import primary
 from optimizer.caseloads import Caseloads
 from optimizer.classes import Classes, move_budget_of, tier_weights
-from optimizer.decode import decode_columns, plan_columns
+from optimizer.decode import decode_columns, keep_expressible, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, haversine_km, worker_capacity
 from optimizer.explain import reason_group
 from optimizer.greedy import greedy_fill
@@ -296,7 +296,8 @@ def _nightly_start(m: _Model, seed: int, seconds: float) -> tuple[np.ndarray | N
     """Tonight's plan without any hire from `optimizer.assign` itself (its LP diving, branch and cut over
     restrictions and neighbourhood search reach further than one branch and cut over the opening model: 6,000
     clients, 585 against 533 in 20 s), as a start every budget allows: (start vector, its placements, its proven
-    bound), the vector None when the model's columns cannot hold the plan whole (then the greedy start is used)."""
+    bound). What the model's columns cannot hold is dropped and filled again over its own columns; the vector is
+    None only when even that plan is not one the model holds (then the greedy start is used)."""
     today = _with_workers(m.agency, list(m.agency.workers))
 
     def placements_final(plan: Plan) -> None:
@@ -306,7 +307,7 @@ def _nightly_start(m: _Model, seed: int, seconds: float) -> tuple[np.ndarray | N
         nightly = assign(today, time_limit_s=max(1.0, seconds), seed=seed, on_placements=placements_final)
     except _PlacementsFinal as final:
         nightly = final.plan
-    state = Caseloads(m.el, m.cap, m.units)
+    state = Caseloads(m.el, _own_capacity(m), m.units)
     unit_of = {i: u for u, unit in enumerate(m.units) for i in unit.members}
     client = m.el.client_index
     placed: dict[int, int] = {}
@@ -323,33 +324,54 @@ def _nightly_start(m: _Model, seed: int, seconds: float) -> tuple[np.ndarray | N
         state.place(u, j)
     count = int(nightly.summary["objective"]["placements"])
     bound = nightly.summary.get("placement_bound")
+    if not _whole(m, state, count):
+        # tonight's large model kept other move destinations than this one: keep what this model holds, and
+        # fill again over its own columns (20,000 clients: 1,903 tonight, first fit alone 1,502)
+        keep_expressible(m.cl, state, m.order)
+        _fill_own(m, state)
+        keep_expressible(m.cl, state, m.order)
+    start = m.model.start_from(plan_columns(m.cl, state))
+    if not _whole(m, state, state.placed_count()) or not m.model.feasible(start, 0.0):
+        return None, count, bound
+    return start, state.placed_count(), bound
+
+
+def _whole(m: _Model, state: Caseloads, count: int) -> bool:
+    """Whether the model's columns hold ``state`` whole, with ``count`` placements."""
     values = plan_columns(m.cl, state)
     c = m.cl.columns
-    whole = (int(values[~c.is_move] @ c.size[~c.is_move]) == state.placed_count() == count
-             and int(values[c.is_move] @ c.size[c.is_move]) == len(state.move_to))
-    start = m.model.start_from(values)
-    if not whole or not m.model.feasible(start, 0.0):
-        return None, count, bound
-    return start, count, bound
+    return (int(values[~c.is_move] @ c.size[~c.is_move]) == state.placed_count() == count
+            and int(values[c.is_move] @ c.size[c.is_move]) == len(state.move_to))
 
 
-def _greedy_start(m: _Model) -> np.ndarray:
-    """Today's workers only: first fit, then the nightly make-room pass over the model's own columns (moves
-    between today's workers, within the move budget); a start every budget allows."""
-    closed = np.ones(len(m.cap.capacity), dtype=bool)
-    closed[m.n_existing:] = False
-    cap = replace(m.cap, accepts_new=m.cap.accepts_new & closed)
-    state = greedy_fill(m.el, cap, m.units)
-    first = greedy_fill(m.el, cap, m.units)
+def _own_capacity(m: _Model) -> WorkerCapacity:
+    """Capacity with the hires closed: a plan on it is one every budget allows."""
+    own = np.zeros(len(m.cap.capacity), dtype=bool)
+    own[:m.n_existing] = True
+    return replace(m.cap, accepts_new=m.cap.accepts_new & own)
+
+
+def _fill_own(m: _Model, state: Caseloads) -> None:
+    """The nightly make-room pass over the model's own columns (moves between today's workers, within the move
+    budget), then every unit that still fits."""
     if m.cl.move_budget > 0:
         allowed = {u: cls.workers[cls.workers < m.n_existing] for u, k in m.cl.unit_class().items()
                    for cls in (m.cl.classes[k],)}
         destinations = {item[0]: mc.workers[mc.workers < m.n_existing]
                         for mc in m.cl.move_classes for item in mc.items if len(item) == 1}
         make_room(state, m.order, m.cl.move_budget, allowed, destinations)
-        fill(state, m.order)
-        values = plan_columns(m.cl, state)
-        if not m.model.feasible(m.model.start_from(values), 0.0):
+    fill(state, m.order)
+
+
+def _greedy_start(m: _Model) -> np.ndarray:
+    """Today's workers only: first fit, then the nightly make-room pass over the model's own columns; a start
+    every budget allows."""
+    cap = _own_capacity(m)
+    state = greedy_fill(m.el, cap, m.units)
+    if m.cl.move_budget > 0:
+        first = greedy_fill(m.el, cap, m.units)
+        _fill_own(m, state)
+        if not m.model.feasible(m.model.start_from(plan_columns(m.cl, state)), 0.0):
             state = first  # a plan the rows do not hold (never seen): first fit alone
     return m.model.start_from(plan_columns(m.cl, state))
 

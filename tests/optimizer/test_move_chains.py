@@ -42,3 +42,40 @@ def test_only_the_complete_model_claims_its_bound_for_tonight():
     assert not one_step.moves_complete  # W2, whom no waiting client can use, holds movable clients
     assert every.moves_complete
     assert every.columns.is_move.sum() > one_step.columns.is_move.sum()
+
+
+def _chain_plan_state(ag, el, cap, units):
+    """The chain plan by hand: C1 with W1, a Farsi speaker W1 -> W2, an English speaker W2 -> W3."""
+    from optimizer.caseloads import Caseloads
+
+    state = Caseloads(el, cap, units)
+    c = el.client_index
+    state.move(c["F0"], el.worker_index["W2"])
+    state.move(c["AW2L0"], el.worker_index["W3"])
+    u = next(n for n, unit in enumerate(units) if c["C1"] in unit.members)
+    state.place(u, el.worker_index["W1"])
+    return state
+
+
+def test_a_plan_is_cut_to_what_a_model_holds_and_no_worker_is_left_over_target():
+    """keep_expressible: the one-step model has neither chain move, so both are undone and C1, who needed
+    them, waits again; the complete model holds the plan whole and nothing changes."""
+    from optimizer.decode import keep_expressible, plan_columns
+
+    ag = _chain_agency()
+    el = compute_eligibility(ag)
+    cap = worker_capacity(ag, el)
+    units = rule_family_one_worker(ag, el)
+    order = ranked(units)
+    every = build_classes(ag, el, cap, units, order, every_move=True)
+    state = _chain_plan_state(ag, el, cap, units)
+    assert keep_expressible(every, state, order) == 0
+    assert state.placed_count() == 1 and len(state.move_to) == 2
+
+    one_step = build_classes(ag, el, cap, units, order)
+    state = _chain_plan_state(ag, el, cap, units)
+    assert keep_expressible(one_step, state, order) == 1
+    assert state.placed_count() == 0 and state.move_to == {}
+    assert all(state.room(j) >= 0 for j in range(el.n_workers))
+    values = plan_columns(one_step, state)
+    assert int(values @ one_step.columns.size) == 0  # whole: nothing the model lacks is left
