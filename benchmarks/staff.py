@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 import time
@@ -135,6 +136,16 @@ class BudgetRow:
         """The same with the nightly moves on both sides (the planner's product plan, the simple rule's hires
         under the nightly assign)."""
         return _added_ratio(self.planner_placed, self.planner_without, self.simple_nightly, self.nightly_without)
+
+    @property
+    def most_over_simple(self) -> float | None:
+        """The most any plan could give over the simple rule, no moves: the reference's proven bound over the same
+        no-hire count (when the reference ran and found a bound), so a target above it is out of any planner's
+        reach on this agency."""
+        bound = self.reference_bound
+        if self.reference_status in ("skipped", "not run") or bound is None or bound != bound:  # nan: none
+            return None
+        return _added_ratio(int(math.floor(bound + 1e-6)), self.kept_without, self.simple_placed, self.kept_without)
 
 
 def _added_ratio(placed: int | None, without: int | None, simple: int | None,
@@ -282,6 +293,12 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         f"`uptime` shows it: 1, 5, 15 min) was {load_before} at the start and {load_after} at the end, and is "
         "recorded beside each timing. Wall times on a busy machine are upper bounds of what a quiet one gives.",
         "",
+    ]
+    return "\n".join(lines) + "\n" + _tables(rows)
+
+
+def _tables(rows: list[SizeRow]) -> str:
+    lines = [
         "Placed = waiting clients placed tonight. Two footings, each compared only with itself. **No moves** "
         "(existing clients kept, `max_moves_share` 0): the planner (`plan_hires` on the agency with moves off, "
         "its ceiling per size under the time targets), the reference (one HiGHS MIP of hires and placements, "
@@ -292,12 +309,15 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         "simple rule's hires under the nightly `assign`. `vs ref`: planner / reference, no moves "
         f"(target >= {100 * TARGET_REFERENCE:.0f}%); `vs simple`: clients placed by the planner's hires (over "
         "no hire) / by the simple rule's hires, same footing, same budget "
-        f"(target >= {TARGET_OVER_SIMPLE:.2f}x). Load: `/proc/loadavg` when the run started.",
+        f"(target >= {TARGET_OVER_SIMPLE:.2f}x); `most any plan could vs simple`: the same ratio for the reference's "
+        "proven bound, i.e. the most any plan could add over the simple rule's hires on that agency (no moves). "
+        "Load: `/proc/loadavg` when the run started.",
         "",
         "| clients | budget | no hire | planner, no moves: placed (hires, cost) | bound | s (load) | reference "
         "placed (bound, status, hires, cost) | ref s | vs ref | simple, no moves (hires, cost) | vs simple | "
+        "most any plan could vs simple | "
         "no hire, moves | planner, moves: placed (hires, cost) | bound | s (load) | simple, moves | vs simple |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     simple_only = [r for r in rows if r.budgets and all(b.reference_status == "not run" for b in r.budgets)]
     for r in rows:
@@ -318,6 +338,7 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
                 f"${b.kept_cost:,.0f}) | {b.kept_bound} | {b.kept_s:.1f} ({b.kept_load}) | {reference} | "
                 f"{b.simple_placed} ({b.simple_hires}, ${b.simple_cost:,.0f}) | "
                 f"{'n/a' if b.over_simple is None else f'{b.over_simple:.2f}x'} {_verdict(ok_simple)} | "
+                f"{'n/a' if b.most_over_simple is None else f'{b.most_over_simple:.2f}x'} | "
                 f"{b.planner_without} | {b.planner_placed} ({b.planner_hires}, ${b.planner_cost:,.0f}) | "
                 f"{b.planner_bound} | {b.planner_s:.1f} ({b.planner_load}) | {b.simple_nightly} "
                 f"({b.nightly_without}) | "
@@ -352,8 +373,24 @@ def render(rows: list[SizeRow], info: dict[str, str], command: str, started: str
         if r.frontier:
             steps = ", ".join(f"${f['budget'] / 1000:,.0f}k: {f['placed']}" for f in r.frontier)
             lines.append(f"- {r.clients:,} clients: {steps}")
-    lines += ["", "<!-- raw: " + json.dumps([asdict(r) for r in rows], default=str) + " -->", ""]
+    lines += ["", RAW + json.dumps([asdict(r) for r in rows], default=str) + " -->", ""]
     return "\n".join(lines)
+
+
+RAW = "<!-- raw: "
+SHARED = "**The machine is shared"
+
+
+def rerender(text: str) -> str:
+    """A recorded run's results file with its tables rendered again from its raw figures by this script (its
+    header, command, machine and loads kept as recorded): new columns without running again."""
+    raw = json.loads(text[text.index(RAW) + len(RAW):text.rindex(" -->")])
+    rows = []
+    for r in raw:
+        budgets = [BudgetRow(**b) for b in r.pop("budgets")]
+        rows.append(SizeRow(**r, budgets=budgets))
+    head = text[:text.index("\n\n", text.index(SHARED)) + 2]
+    return head + _tables(rows)
 
 
 def _per_size(text: str) -> dict[str, str]:
@@ -376,7 +413,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-frontier", action="store_true")
     parser.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference (minutes per budget)")
+    parser.add_argument("--rerender", type=Path, default=None,
+                        help="render a recorded results file's tables again from its raw figures, and stop")
     args = parser.parse_args(argv)
+    if args.rerender:
+        print(rerender(args.rerender.read_text(encoding="utf-8")))
+        return 0
     began = time.perf_counter()
 
     def say(message: str) -> None:

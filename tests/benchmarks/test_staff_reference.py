@@ -163,3 +163,33 @@ def test_the_margin_over_the_simple_rule_counts_clients_each_side_adds_over_its_
     assert _added_ratio(110, 100, 118, 110) == 10 / 8  # each side over its own no-hire count
     assert _added_ratio(110, 100, 100, 100) is None    # the simple rule adds nobody: no ratio
     assert _added_ratio(None, 100, 108, 100) is None
+
+
+def _budget_row(**kw):
+    from benchmarks.staff import BudgetRow
+
+    base = dict(budget=156000.0, planner_placed=0, planner_without=0, planner_cost=0.0, planner_hires=0,
+                planner_bound=None, planner_s=0.0, planner_load="", reference_placed=187, reference_bound=187.0,
+                reference_status="optimal", reference_cost=0.0, reference_hires=0, reference_s=0.0,
+                simple_placed=179, simple_cost=0.0, simple_hires=0, simple_s=0.0, kept_placed=186, kept_without=139)
+    return BudgetRow(**{**base, **kw})
+
+
+def test_the_most_any_plan_could_give_over_the_simple_rule_is_the_references_bound() -> None:
+    row = _budget_row()
+    assert row.most_over_simple == (187 - 139) / (179 - 139)  # 1.2x: a 1.25x target is out of any plan's reach
+    assert row.over_simple == (186 - 139) / (179 - 139)
+    assert _budget_row(reference_bound=191.6, reference_status="time limit").most_over_simple == (191 - 139) / 40
+    assert _budget_row(reference_bound=float("nan"), reference_status="skipped").most_over_simple is None
+
+
+def test_a_recorded_run_renders_again_from_its_raw_figures() -> None:
+    from benchmarks.staff import SizeRow, render, rerender
+
+    rows = [SizeRow(1500, 40, 225, 62, 0.1, budgets=[_budget_row()])]
+    info = {"cpu": "test", "nproc": "2", "python": "3.11", "commit": "abc"}
+    text = render(rows, info, "python benchmarks/staff.py", "start", "end", "0 0 0", "0 0 0")
+    again = rerender("# hand-written findings\n\n" + text)
+    assert again.startswith("# hand-written findings")
+    assert again.count("| 1,500 | $156,000 |") == 1 and "1.20x" in again
+    assert again[again.index("Placed ="):] == text[text.index("Placed ="):]
