@@ -221,6 +221,12 @@ class OpeningModel:
         every = np.arange(m, dtype=np.int32)
         highs = _new_highs()
         highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
+        # HiGHS 1.16 can hang, past any time limit, in the presolve of RENS's sub-MIP (HPresolve::
+        # strengthenInequalities, under the root reduced-cost heuristic's own sub-MIP): a 1,500-client wide-mix
+        # agency, $390,000, existing clients kept, ran 12 min on a 48 s limit until killed; without RENS the same
+        # model is optimal in 6 s (with the root reduced-cost heuristic off instead, 8 s). The planner's ceiling
+        # must hold, so its branch and cut runs without RENS.
+        highs.setOptionValue("mip_heuristic_run_rens", False)
         _add_rows(highs, rhs)
         _add_columns(highs, self.matrix, np.zeros(n), upper, idx)
         if fixed_open is not None or fixed_columns is not None:
