@@ -117,6 +117,9 @@ class BudgetRow:
     kept_bound: int | None = None
     kept_s: float = 0.0
     kept_load: str = ""
+    # the nightly assign (moves allowed) on the planner's hires: what tonight's run places once
+    # workers_with_hires.csv is loaded, measured as the simple rule's hires are (`simple_nightly`)
+    planner_nightly: int | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -136,6 +139,12 @@ class BudgetRow:
         """The same with the nightly moves on both sides (the planner's product plan, the simple rule's hires
         under the nightly assign)."""
         return _added_ratio(self.planner_placed, self.planner_without, self.simple_nightly, self.nightly_without)
+
+    @property
+    def tonight_over_simple(self) -> float | None:
+        """Clients the planner's hires add tonight over no hire, against the simple rule's, both measured by the
+        same nightly assign (moves allowed): one measuring stick for both sides' hires."""
+        return _added_ratio(self.planner_nightly, self.nightly_without, self.simple_nightly, self.nightly_without)
 
     @property
     def most_over_simple(self) -> float | None:
@@ -172,6 +181,7 @@ class SizeRow:
     frontier: list[dict] = field(default_factory=list)
     plan_limit: float = PLAN_LIMIT_S
     mix: str = STANDARD_MIX.name
+    mode: str = "full"  # "full", "simple" (--only-simple) or "tonight" (--tonight)
 
 
 def _placements(plan) -> int:
@@ -179,7 +189,7 @@ def _placements(plan) -> int:
 
 
 def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_limit: float, frontier_on: bool,
-             budgets_fte: tuple[float, ...] | None = None, only_simple: bool = False,
+             budgets_fte: tuple[float, ...] | None = None, only_simple: bool = False, tonight: bool = False,
              reference_on: bool = True, mix: Mix = STANDARD_MIX) -> SizeRow:
     from optimizer import assign
     from planning.staffing import plan_hires
@@ -189,7 +199,8 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
     agency = generate_agency(n_clients, n_workers, seed=seed, mix=mix)
     candidates = benchmark_candidates(agency, n_workers, mix)
     row = SizeRow(n_clients, n_workers, sum(c.status == Status.WAITING for c in agency.clients), len(candidates),
-                  time.perf_counter() - t0, plan_limit=plan_limit, mix=mix.name)
+                  time.perf_counter() - t0, plan_limit=plan_limit, mix=mix.name,
+                  mode="simple" if only_simple else "tonight" if tonight else "full")
     cost = Policy().cost_per_fte
     say(f"{n_clients} clients ({mix.name} mix): {n_workers} workers, {row.waiting} waiting, "
         f"{len(candidates)} candidates")
@@ -212,7 +223,21 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
         plan = plan_hires(agency, candidates, budget, seed=seed, time_limit_s=plan_limit)
         planner_s = time.perf_counter() - t
         say(f"    planner {plan.placed_without} -> {plan.placed_with} (bound {plan.bound}) in {planner_s:.1f}s; "
-            "the planner with existing clients kept")
+            "the nightly assign on its hires")
+        planner_nightly = _placements(assign(with_hires(agency, candidates, plan.hires), time_limit_s=ASSIGN_LIMIT_S,
+                                             seed=seed))
+        say(f"    the nightly assign places {planner_nightly} with the planner's hires")
+        planner_fields = dict(planner_placed=plan.placed_with, planner_without=plan.placed_without,
+                              planner_cost=plan.cost, planner_hires=sum(plan.hires.values()),
+                              planner_bound=plan.bound, planner_s=planner_s, planner_load=load,
+                              planner_nightly=planner_nightly)
+        if tonight:
+            say("    simple rule")
+            simple = _simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
+                                 _placements(base_plan))
+            row.budgets.append(replace(simple, **planner_fields))
+            continue
+        say("    the planner with existing clients kept")
         kept_load = load_average()
         t = time.perf_counter()
         on_kept = plan_hires(kept, candidates, budget, seed=seed, time_limit_s=plan_limit)
@@ -226,15 +251,13 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
         simple = _simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
                              _placements(base_plan))
         row.budgets.append(replace(
-            simple, planner_placed=plan.placed_with, planner_without=plan.placed_without,
-            planner_cost=plan.cost, planner_hires=sum(plan.hires.values()), planner_bound=plan.bound,
-            planner_s=planner_s, planner_load=load, reference_placed=ref.placed, reference_bound=ref.bound,
+            simple, **planner_fields, reference_placed=ref.placed, reference_bound=ref.bound,
             reference_status=ref.status, reference_cost=ref.cost, reference_hires=sum(ref.hires.values()),
             reference_s=ref.wall_time_s, kept_placed=on_kept.placed_with, kept_without=on_kept.placed_without,
             kept_cost=on_kept.cost, kept_hires=sum(on_kept.hires.values()), kept_bound=on_kept.bound, kept_s=kept_s,
             kept_load=kept_load,
         ))
-    if frontier_on and not only_simple:
+    if frontier_on and not only_simple and not tonight:
         from planning.staffing import frontier
 
         fte = (budgets_fte or BUDGET_FTE.get(n_clients, (2, 5, 10)))[1]
@@ -319,9 +342,11 @@ def _tables(rows: list[SizeRow]) -> str:
         "no hire, moves | planner, moves: placed (hires, cost) | bound | s (load) | simple, moves | vs simple |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    simple_only = [r for r in rows if r.budgets and all(b.reference_status == "not run" for b in r.budgets)]
+    side = [r for r in rows if r.mode != "full"
+            or (r.budgets and all(b.reference_status == "not run" for b in r.budgets))]
+    simple_only = [r for r in side if r.mode != "tonight"]
     for r in rows:
-        if r in simple_only:
+        if r in side:
             continue
         for b in r.budgets:
             ok_ref = None if b.ratio is None else b.ratio >= TARGET_REFERENCE - 1e-12
@@ -351,6 +376,24 @@ def _tables(rows: list[SizeRow]) -> str:
             for b in r.budgets:
                 lines.append(f"| {r.clients:,} | ${b.budget:,.0f} | {b.simple_hires} | ${b.simple_cost:,.0f} | "
                              f"{b.simple_placed} | {b.simple_nightly} | {b.nightly_without} | {b.simple_s:.1f} |")
+    tonight = [r for r in rows if any(b.planner_nightly is not None for b in r.budgets)]
+    if tonight:
+        lines += ["", "## Tonight's assign on each side's hires", "",
+                  "Both sides' hires measured by the same stick: the nightly `optimizer.assign` (moves allowed, "
+                  f"{ASSIGN_LIMIT_S:.0f} s) on the agency with the hires added, i.e. what tonight's run places once "
+                  "`workers_with_hires.csv` is loaded. `vs simple`: clients the planner's hires add over no hire / "
+                  f"those the simple rule's add (target >= {TARGET_OVER_SIMPLE:.2f}x).", "",
+                  "| clients | budget | nightly, no hire | planner: hires, cost | planner's own plan | nightly on the "
+                  "planner's hires | simple rule: hires, cost | nightly on the simple rule's hires | vs simple |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in tonight:
+            for b in r.budgets:
+                ratio = b.tonight_over_simple
+                ok = None if ratio is None else ratio >= TARGET_OVER_SIMPLE
+                lines.append(f"| {r.clients:,} | ${b.budget:,.0f} | {b.nightly_without} | {b.planner_hires}, "
+                             f"${b.planner_cost:,.0f} | {b.planner_placed} | {b.planner_nightly} | "
+                             f"{b.simple_hires}, ${b.simple_cost:,.0f} | {b.simple_nightly} | "
+                             f"{'n/a' if ratio is None else f'{ratio:.2f}x'} {_verdict(ok)} |")
     lines += ["", "## Time targets (6,000 clients, 2 cores)", ""]
     for r in rows:
         if r in simple_only:
@@ -412,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the agencies' communities (scenarios.generate): standard (7) or wide (a long tail of 19)")
     parser.add_argument("--no-frontier", action="store_true")
     parser.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
+    parser.add_argument("--tonight", action="store_true",
+                        help="only the planner as the CLI runs it and the simple rule, each side's hires measured by "
+                             "the nightly assign (no reference, no frontier)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference (minutes per budget)")
     parser.add_argument("--rerender", type=Path, default=None,
                         help="render a recorded results file's tables again from its raw figures, and stop")
@@ -437,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         plan_limit = float(plan_limits.get(str(size), PLAN_LIMIT_S)) if plan_limits else float(args.plan_limit)
         rows.append(run_size(size, args.seed, say, reference_limit=limit, plan_limit=plan_limit,
                              frontier_on=not args.no_frontier and (not frontier_sizes or size in frontier_sizes),
-                             only_simple=args.only_simple,
+                             only_simple=args.only_simple, tonight=args.tonight,
                              reference_on=not args.no_reference, mix=MIXES[args.mix]))
         text = render(rows, info, command, started, datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), load_before,
                       load_average())

@@ -193,3 +193,19 @@ def test_a_recorded_run_renders_again_from_its_raw_figures() -> None:
     assert again.startswith("# hand-written findings")
     assert again.count("| 1,500 | $156,000 |") == 1 and "1.20x" in again
     assert again[again.index("Placed ="):] == text[text.index("Placed ="):]
+
+
+def test_tonights_assign_measures_both_sides_hires_with_one_stick() -> None:
+    from benchmarks.staff import SizeRow, render
+
+    row = _budget_row(planner_nightly=700, simple_nightly=690, nightly_without=584)
+    assert row.tonight_over_simple == (700 - 584) / (690 - 584)
+    assert _budget_row().tonight_over_simple is None  # not measured (a run before the column): no ratio
+    info = {"cpu": "test", "nproc": "2", "python": "3.11", "commit": "abc"}
+    measured = render([SizeRow(6000, 150, 900, 93, 0.1, budgets=[row], mode="tonight")], info, "c", "s", "e",
+                      "0", "0")
+    table = measured[measured.index("## Tonight's assign"):]
+    assert "| 6,000 | $156,000 | 584 |" in table and "1.09x MISSED" in table
+    assert "| 6,000 | $156,000 | 139 |" not in measured  # no row in the no-moves table: nothing measured there
+    unmeasured = render([SizeRow(6000, 150, 900, 93, 0.1, budgets=[_budget_row()])], info, "c", "s", "e", "0", "0")
+    assert "## Tonight's assign" not in unmeasured
