@@ -189,7 +189,7 @@ def _placements(plan) -> int:
 
 
 def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_limit: float, frontier_on: bool,
-             budgets_fte: tuple[float, ...] | None = None, only_simple: bool = False, tonight: bool = False,
+             budgets_fte: tuple[float, ...] | None = None, mode: str = "full",
              reference_on: bool = True, mix: Mix = STANDARD_MIX) -> SizeRow:
     from optimizer import assign
     from planning.staffing import plan_hires
@@ -199,8 +199,7 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
     agency = generate_agency(n_clients, n_workers, seed=seed, mix=mix)
     candidates = benchmark_candidates(agency, n_workers, mix)
     row = SizeRow(n_clients, n_workers, sum(c.status == Status.WAITING for c in agency.clients), len(candidates),
-                  time.perf_counter() - t0, plan_limit=plan_limit, mix=mix.name,
-                  mode="simple" if only_simple else "tonight" if tonight else "full")
+                  time.perf_counter() - t0, plan_limit=plan_limit, mix=mix.name, mode=mode)
     cost = Policy().cost_per_fte
     say(f"{n_clients} clients ({mix.name} mix): {n_workers} workers, {row.waiting} waiting, "
         f"{len(candidates)} candidates")
@@ -213,51 +212,44 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
     kept = replace(agency, policy=replace(agency.policy, max_moves_share=0.0))
     for fte in budgets_fte or BUDGET_FTE.get(n_clients, (2, 5, 10)):
         budget = fte * cost
-        if only_simple:
-            row.budgets.append(_simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
-                                           _placements(base_plan)))
-            continue
-        say(f"  budget ${budget:,.0f}: planner")
-        load = load_average()
-        t = time.perf_counter()
-        plan = plan_hires(agency, candidates, budget, seed=seed, time_limit_s=plan_limit)
-        planner_s = time.perf_counter() - t
-        say(f"    planner {plan.placed_without} -> {plan.placed_with} (bound {plan.bound}) in {planner_s:.1f}s; "
-            "the nightly assign on its hires")
-        planner_nightly = _placements(assign(with_hires(agency, candidates, plan.hires), time_limit_s=ASSIGN_LIMIT_S,
-                                             seed=seed))
-        say(f"    the nightly assign places {planner_nightly} with the planner's hires")
-        planner_fields = dict(planner_placed=plan.placed_with, planner_without=plan.placed_without,
-                              planner_cost=plan.cost, planner_hires=sum(plan.hires.values()),
-                              planner_bound=plan.bound, planner_s=planner_s, planner_load=load,
-                              planner_nightly=planner_nightly)
-        if tonight:
-            say("    simple rule")
-            simple = _simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
-                                 _placements(base_plan))
-            row.budgets.append(replace(simple, **planner_fields))
-            continue
-        say("    the planner with existing clients kept")
-        kept_load = load_average()
-        t = time.perf_counter()
-        on_kept = plan_hires(kept, candidates, budget, seed=seed, time_limit_s=plan_limit)
-        kept_s = time.perf_counter() - t
-        say(f"    planner, no moves {on_kept.placed_without} -> {on_kept.placed_with} (bound {on_kept.bound}) in "
-            f"{kept_s:.1f}s; reference")
-        skipped = StaffReference("skipped", None, float("nan"), {}, 0.0, 0.0, 0.0)
-        ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit) \
-            if reference_on and reference_limit > 0 else skipped
-        say(f"    reference {ref.placed} (bound {ref.bound}, {ref.status}) in {ref.wall_time_s:.1f}s; simple rule")
+        planner_fields: dict = {}
+        full_fields: dict = {}
+        if mode != "simple":
+            say(f"  budget ${budget:,.0f}: planner")
+            load = load_average()
+            t = time.perf_counter()
+            plan = plan_hires(agency, candidates, budget, seed=seed, time_limit_s=plan_limit)
+            planner_s = time.perf_counter() - t
+            say(f"    planner {plan.placed_without} -> {plan.placed_with} (bound {plan.bound}) in {planner_s:.1f}s; "
+                "the nightly assign on its hires")
+            planner_nightly = _placements(assign(with_hires(agency, candidates, plan.hires),
+                                                 time_limit_s=ASSIGN_LIMIT_S, seed=seed))
+            say(f"    the nightly assign places {planner_nightly} with the planner's hires")
+            planner_fields = dict(planner_placed=plan.placed_with, planner_without=plan.placed_without,
+                                  planner_cost=plan.cost, planner_hires=sum(plan.hires.values()),
+                                  planner_bound=plan.bound, planner_s=planner_s, planner_load=load,
+                                  planner_nightly=planner_nightly)
+        if mode == "full":
+            say("    the planner with existing clients kept")
+            kept_load = load_average()
+            t = time.perf_counter()
+            on_kept = plan_hires(kept, candidates, budget, seed=seed, time_limit_s=plan_limit)
+            kept_s = time.perf_counter() - t
+            say(f"    planner, no moves {on_kept.placed_without} -> {on_kept.placed_with} (bound {on_kept.bound}) "
+                f"in {kept_s:.1f}s; reference")
+            skipped = StaffReference("skipped", None, float("nan"), {}, 0.0, 0.0, 0.0)
+            ref = solve_staffing_reference(agency, candidates, budget, time_limit_s=reference_limit) \
+                if reference_on and reference_limit > 0 else skipped
+            say(f"    reference {ref.placed} (bound {ref.bound}, {ref.status}) in {ref.wall_time_s:.1f}s")
+            full_fields = dict(
+                reference_placed=ref.placed, reference_bound=ref.bound, reference_status=ref.status,
+                reference_cost=ref.cost, reference_hires=sum(ref.hires.values()), reference_s=ref.wall_time_s,
+                kept_placed=on_kept.placed_with, kept_without=on_kept.placed_without, kept_cost=on_kept.cost,
+                kept_hires=sum(on_kept.hires.values()), kept_bound=on_kept.bound, kept_s=kept_s, kept_load=kept_load)
         simple = _simple_row(agency, kept, candidates, budget, still_waiting, cities, seed, say,
                              _placements(base_plan))
-        row.budgets.append(replace(
-            simple, **planner_fields, reference_placed=ref.placed, reference_bound=ref.bound,
-            reference_status=ref.status, reference_cost=ref.cost, reference_hires=sum(ref.hires.values()),
-            reference_s=ref.wall_time_s, kept_placed=on_kept.placed_with, kept_without=on_kept.placed_without,
-            kept_cost=on_kept.cost, kept_hires=sum(on_kept.hires.values()), kept_bound=on_kept.bound, kept_s=kept_s,
-            kept_load=kept_load,
-        ))
-    if frontier_on and not only_simple and not tonight:
+        row.budgets.append(replace(simple, **planner_fields, **full_fields))
+    if frontier_on and mode == "full":
         from planning.staffing import frontier
 
         fte = (budgets_fte or BUDGET_FTE.get(n_clients, (2, 5, 10)))[1]
@@ -454,8 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", choices=sorted(MIXES), default="standard",
                         help="the agencies' communities (scenarios.generate): standard (7) or wide (a long tail of 19)")
     parser.add_argument("--no-frontier", action="store_true")
-    parser.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
-    parser.add_argument("--tonight", action="store_true",
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
+    only.add_argument("--tonight", action="store_true",
                         help="only the planner as the CLI runs it and the simple rule, each side's hires measured by "
                              "the nightly assign (no reference, no frontier)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference (minutes per budget)")
@@ -483,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         plan_limit = float(plan_limits.get(str(size), PLAN_LIMIT_S)) if plan_limits else float(args.plan_limit)
         rows.append(run_size(size, args.seed, say, reference_limit=limit, plan_limit=plan_limit,
                              frontier_on=not args.no_frontier and (not frontier_sizes or size in frontier_sizes),
-                             only_simple=args.only_simple, tonight=args.tonight,
+                             mode="simple" if args.only_simple else "tonight" if args.tonight else "full",
                              reference_on=not args.no_reference, mix=MIXES[args.mix]))
         text = render(rows, info, command, started, datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), load_before,
                       load_average())
