@@ -16,8 +16,10 @@ rows they touch, and its optimum never places fewer than the plan (the plan is i
 placing as many it prefers fewer moves, so move budget a neighbourhood does not need goes back to the
 others (on 6,000 clients the budget is spent whole, and a move can only be re-placed by a neighbourhood
 holding both its old and its new use). Each round
-solves one disjoint neighbourhood per thread from the same plan; rows they share (a class's waiting
-clients, the move budget) have their slack split between them, so their changes add up.
+solves one disjoint neighbourhood per thread from the same plan, each in a worker process
+(`optimizer.isolated`: two HiGHS instances in two threads of one process once aborted it); rows they share
+(a class's waiting clients, the move budget) have their slack split between them, so their changes add up.
+A neighbourhood whose worker fails is counted in the log and changes nothing.
 
 Determinism: neighbourhoods are drawn from the seed and the search stops on a work count (columns
 searched, COLUMNS_PER_SECOND times its time share) or a run of rounds without a gain, so the same seed
@@ -30,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ import scipy.sparse as sp
 
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
+from optimizer.isolated import SolverPool, shared_pool
 from optimizer.lp import _add_columns, _add_rows, _new_highs, complete_rows
 from optimizer.mip import FEASIBILITY_TOLERANCE, rows_hold, solve_integer
 from optimizer.neighbourhoods import _grow, worker_links
@@ -50,6 +52,8 @@ COLUMNS_PER_SECOND = 16_000  # the deterministic stop: a round's work is its nei
                             # ~1,500 columns take ~0.5 s, so there the clock ends it first)
 STALL_SWEEPS = 6            # ... or after rounds without a gain that could have visited every worker this often
 MIN_STALL_ROUNDS = 10       # (150 workers, 2 threads: 30 rounds, as before; 1,000 workers: 200), at least this
+HANG_MARGIN_S = 8.0         # a neighbourhood still running this long past SUB_SECONDS is killed (its HiGHS has
+                            # stopped checking its clock, as its RENS once did for 12 minutes in the planner)
 
 
 @dataclass(slots=True)
@@ -61,13 +65,14 @@ class MipSearchLog:
     work: int = 0
     placed_before: int = 0
     placed_after: int = 0
+    failed: dict[str, int] = field(default_factory=dict)  # neighbourhoods lost, by how (`optimizer.isolated`)
     stop: str = ""  # optimal (the proven ceiling reached), stalled, budget (its work count), time
     trace: list[tuple[float, int]] = field(default_factory=list)  # (time.monotonic(), placed) at each gain
 
     def as_dict(self) -> dict:
         return {"rounds": self.rounds, "neighbourhoods": self.neighbourhoods, "improved": self.improved,
                 "combined": self.combined, "work_columns": self.work, "placed_before": self.placed_before,
-                "placed_after": self.placed_after, "stop": self.stop}
+                "placed_after": self.placed_after, "failed": dict(self.failed), "stop": self.stop}
 
 
 def stall_rounds(n_workers: int, threads: int) -> int:
@@ -130,28 +135,57 @@ def _shares(rows: _Rows, hoods: list[_Neighbourhood], x: np.ndarray) -> list[np.
     return out
 
 
-def _solve_neighbourhood(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: np.ndarray,
-                         seed: int) -> np.ndarray | None:
-    """Most placements over the neighbourhood's columns within ``rhs``, the others held at ``x``; the whole
-    plan, or None."""
+def _sub_problem(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: np.ndarray, seed: int) -> tuple:
+    """What a worker process needs to solve a neighbourhood (`_solve_sub`): its columns' part of the rows
+    it touches, their right-hand sides, costs, bounds and start; a few thousand columns, cheap to send."""
     free = hood.free
-    if not len(free):
-        return None
+    return (hood.matrix[hood.touched, :].tocsc(), rhs[hood.touched], rows.cost[free], rows.upper[free], x[free],
+            int(seed))
+
+
+def _solve_sub(matrix: sp.csc_matrix, rhs: np.ndarray, cost: np.ndarray, upper: np.ndarray, start: np.ndarray,
+               seed: int) -> np.ndarray | None:
+    """Most placements over a neighbourhood's columns (`_sub_problem`): their values, or None."""
     highs = _new_highs()
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", 0.5)  # the moves' part is under 0.5 in all: proves placements, not moves
     highs.setOptionValue("time_limit", SUB_SECONDS)
-    _add_rows(highs, rhs[hood.touched])
-    every = np.arange(len(free))
-    _add_columns(highs, hood.matrix[hood.touched, :].tocsc(), rows.cost[free],
-                 rows.upper[free], every)
-    values = solve_integer(highs, len(free), x[free])
+    _add_rows(highs, rhs)
+    _add_columns(highs, matrix, cost, upper, np.arange(matrix.shape[1]))
+    return solve_integer(highs, matrix.shape[1], start)
+
+
+def _whole_plan(hood: _Neighbourhood, x: np.ndarray, values: np.ndarray | None) -> np.ndarray | None:
     if values is None:
         return None
     y = x.copy()
-    y[free] = values
+    y[hood.free] = values
     return y
+
+
+def _solve_neighbourhood(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: np.ndarray,
+                         seed: int) -> np.ndarray | None:
+    """Most placements over the neighbourhood's columns within ``rhs``, the others held at ``x``; the whole
+    plan, or None. In this process: for one neighbourhood at a time (a search on one thread, tests)."""
+    if not len(hood.free):
+        return None
+    return _whole_plan(hood, x, _solve_sub(*_sub_problem(rows, hood, x, rhs, seed)))
+
+
+def _solve_side_by_side(pool: SolverPool, rows: _Rows, hoods: list[_Neighbourhood], x: np.ndarray,
+                        shares: list[np.ndarray], seeds: list[int], log: MipSearchLog) -> list[np.ndarray | None]:
+    """Each neighbourhood's whole plan (or None), solved at once in the pool's worker processes (see
+    `optimizer.isolated` for why not threads); a neighbourhood whose solve failed gives None and is counted."""
+    solvable = [k for k, hood in enumerate(hoods) if len(hood.free)]
+    calls = [_sub_problem(rows, hoods[k], x, shares[k], seeds[k]) for k in solvable]
+    outcome = pool.map(_solve_sub, calls, timeout_s=SUB_SECONDS + HANG_MARGIN_S)
+    for how in outcome.failures.values():
+        log.failed[how] = log.failed.get(how, 0) + 1
+    plans: list[np.ndarray | None] = [None] * len(hoods)
+    for k, values in zip(solvable, outcome.results, strict=True):
+        plans[k] = _whole_plan(hoods[k], x, values)
+    return plans
 
 
 def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: float, threads: int, seed: int,
@@ -184,43 +218,46 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
     stalled = 0
     patience = stall_rounds(n_workers, threads)
     log.stop = ""
-    with ThreadPoolExecutor(threads) as pool:
-        for r in itertools.count():
-            if ceiling is not None and rows.placed(x) >= ceiling:
-                log.stop = "optimal"
-            elif log.work >= budget:
-                log.stop = "budget"
-            elif stalled >= patience:
-                log.stop = "stalled"
-            elif time.monotonic() + 0.5 > deadline:
-                log.stop = "time"
-            if log.stop:
-                break
-            hoods = []
-            taken = np.zeros(n_workers, dtype=bool)
-            for _ in range(threads):  # disjoint neighbourhoods, so their changes can add up
-                inside = np.zeros(n_workers, dtype=bool)
-                inside[_grow(links, int(rng.choice(seeds)), NEIGHBOURHOOD_WORKERS, rng)] = True
-                inside &= ~taken
-                taken |= inside
-                hoods.append(_Neighbourhood(rows, np.nonzero(inside[owner] & usable)[0]))
-            shares = _shares(rows, hoods, x)
-            plans = list(pool.map(_solve_neighbourhood, [rows] * len(hoods), hoods, [x] * len(hoods), shares,
-                                  [seed + 7919 * r + k for k in range(len(hoods))]))
-            log.rounds += 1
-            log.neighbourhoods += len(hoods)
-            log.work += int(np.mean([len(hood.free) for hood in hoods]))
-            better = [y for y in plans if y is not None and rows.score(y) > rows.score(x) and rows.holds(y)]
-            stalled = 0 if better else stalled + 1
-            if not better:
-                continue
-            log.improved += len(better)
-            best = max(better, key=rows.score)
-            together = x + sum(y - x for y in better)  # fits the rows by the shares, checked all the same
-            if len(better) > 1 and rows.holds(together) and rows.score(together) > rows.score(best):
-                best = together
-                log.combined += 1
-            x = best
-            log.trace.append((time.monotonic(), rows.placed(x)))
+    pool = shared_pool(threads) if threads > 1 else None
+    for r in itertools.count():
+        if ceiling is not None and rows.placed(x) >= ceiling:
+            log.stop = "optimal"
+        elif log.work >= budget:
+            log.stop = "budget"
+        elif stalled >= patience:
+            log.stop = "stalled"
+        elif time.monotonic() + 0.5 > deadline:
+            log.stop = "time"
+        if log.stop:
+            break
+        hoods = []
+        taken = np.zeros(n_workers, dtype=bool)
+        for _ in range(threads):  # disjoint neighbourhoods, so their changes can add up
+            inside = np.zeros(n_workers, dtype=bool)
+            inside[_grow(links, int(rng.choice(seeds)), NEIGHBOURHOOD_WORKERS, rng)] = True
+            inside &= ~taken
+            taken |= inside
+            hoods.append(_Neighbourhood(rows, np.nonzero(inside[owner] & usable)[0]))
+        shares = _shares(rows, hoods, x)
+        hood_seeds = [seed + 7919 * r + k for k in range(len(hoods))]
+        if pool is None:
+            plans = [_solve_neighbourhood(rows, hoods[0], x, shares[0], hood_seeds[0])]
+        else:
+            plans = _solve_side_by_side(pool, rows, hoods, x, shares, hood_seeds, log)
+        log.rounds += 1
+        log.neighbourhoods += len(hoods)
+        log.work += int(np.mean([len(hood.free) for hood in hoods]))
+        better = [y for y in plans if y is not None and rows.score(y) > rows.score(x) and rows.holds(y)]
+        stalled = 0 if better else stalled + 1
+        if not better:
+            continue
+        log.improved += len(better)
+        best = max(better, key=rows.score)
+        together = x + sum(y - x for y in better)  # fits the rows by the shares, checked all the same
+        if len(better) > 1 and rows.holds(together) and rows.score(together) > rows.score(best):
+            best = together
+            log.combined += 1
+        x = best
+        log.trace.append((time.monotonic(), rows.placed(x)))
     log.placed_after = rows.placed(x)
     return x
