@@ -11,7 +11,9 @@ call's time (a solver that stops checking its clock) is killed and replaced.
 
 Workers are started by forkserver (spawn where there is none): forking this process would copy HiGHS'
 scheduler without its threads. The pool is kept for the life of the process, so a long-lived app or a
-benchmark running many assigns starts its workers once.
+benchmark running many assigns starts its workers once. As with any spawned worker, a script that runs the
+optimizer must do so under ``if __name__ == "__main__":`` (the workers import the main script); where it
+does not, every call fails and the caller keeps its plan.
 """
 
 from __future__ import annotations
@@ -92,6 +94,14 @@ class SolverPool:
         if broken:
             self._discard()
         return outcome
+
+    def start(self) -> None:
+        """Start the workers now, without waiting for them: a caller that knows it will need them soon (the
+        nightly assign on a large agency, before its branch and cut rounds) hides their start-up (about a
+        second: each imports numpy, scipy and HiGHS) behind its own work."""
+        pool = self._executor()
+        for _ in range(self.processes):
+            pool.submit(int)
 
     def close(self) -> None:
         self._discard()

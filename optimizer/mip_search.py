@@ -52,6 +52,7 @@ COLUMNS_PER_SECOND = 16_000  # the deterministic stop: a round's work is its nei
                             # ~1,500 columns take ~0.5 s, so there the clock ends it first)
 STALL_SWEEPS = 6            # ... or after rounds without a gain that could have visited every worker this often
 MIN_STALL_ROUNDS = 10       # (150 workers, 2 threads: 30 rounds, as before; 1,000 workers: 200), at least this
+FAILING_ROUNDS = 3          # rounds in a row whose every neighbourhood failed: the search stops, keeping its plan
 HANG_MARGIN_S = 8.0         # a neighbourhood still running this long past SUB_SECONDS is killed (its HiGHS has
                             # stopped checking its clock, as its RENS once did for 12 minutes in the planner)
 
@@ -66,13 +67,19 @@ class MipSearchLog:
     placed_before: int = 0
     placed_after: int = 0
     failed: dict[str, int] = field(default_factory=dict)  # neighbourhoods lost, by how (`optimizer.isolated`)
-    stop: str = ""  # optimal (the proven ceiling reached), stalled, budget (its work count), time
+    stop: str = ""  # optimal (the proven ceiling reached), stalled, budget (its work count), time, workers failed
     trace: list[tuple[float, int]] = field(default_factory=list)  # (time.monotonic(), placed) at each gain
 
     def as_dict(self) -> dict:
         return {"rounds": self.rounds, "neighbourhoods": self.neighbourhoods, "improved": self.improved,
                 "combined": self.combined, "work_columns": self.work, "placed_before": self.placed_before,
                 "placed_after": self.placed_after, "failed": dict(self.failed), "stop": self.stop}
+
+
+def start_workers(threads: int) -> None:
+    """Start the worker processes a search on ``threads`` will use, in the background (`SolverPool.start`)."""
+    if threads > 1:
+        shared_pool(threads).start()
 
 
 def stall_rounds(n_workers: int, threads: int) -> int:
@@ -174,9 +181,11 @@ def _solve_neighbourhood(rows: _Rows, hood: _Neighbourhood, x: np.ndarray, rhs: 
 
 
 def _solve_side_by_side(pool: SolverPool, rows: _Rows, hoods: list[_Neighbourhood], x: np.ndarray,
-                        shares: list[np.ndarray], seeds: list[int], log: MipSearchLog) -> list[np.ndarray | None]:
+                        shares: list[np.ndarray], seeds: list[int],
+                        log: MipSearchLog) -> tuple[list[np.ndarray | None], bool]:
     """Each neighbourhood's whole plan (or None), solved at once in the pool's worker processes (see
-    `optimizer.isolated` for why not threads); a neighbourhood whose solve failed gives None and is counted."""
+    `optimizer.isolated` for why not threads), and whether every solve failed; a neighbourhood whose solve
+    failed gives None and is counted."""
     solvable = [k for k, hood in enumerate(hoods) if len(hood.free)]
     calls = [_sub_problem(rows, hoods[k], x, shares[k], seeds[k]) for k in solvable]
     outcome = pool.map(_solve_sub, calls, timeout_s=SUB_SECONDS + HANG_MARGIN_S)
@@ -185,7 +194,7 @@ def _solve_side_by_side(pool: SolverPool, rows: _Rows, hoods: list[_Neighbourhoo
     plans: list[np.ndarray | None] = [None] * len(hoods)
     for k, values in zip(solvable, outcome.results, strict=True):
         plans[k] = _whole_plan(hoods[k], x, values)
-    return plans
+    return plans, bool(calls) and len(outcome.failures) == len(calls)
 
 
 def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: float, threads: int, seed: int,
@@ -219,6 +228,7 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
     patience = stall_rounds(n_workers, threads)
     log.stop = ""
     pool = shared_pool(threads) if threads > 1 else None
+    failing = 0
     for r in itertools.count():
         if ceiling is not None and rows.placed(x) >= ceiling:
             log.stop = "optimal"
@@ -243,10 +253,14 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
         if pool is None:
             plans = [_solve_neighbourhood(rows, hoods[0], x, shares[0], hood_seeds[0])]
         else:
-            plans = _solve_side_by_side(pool, rows, hoods, x, shares, hood_seeds, log)
+            plans, all_failed = _solve_side_by_side(pool, rows, hoods, x, shares, hood_seeds, log)
+            failing = failing + 1 if all_failed else 0
         log.rounds += 1
         log.neighbourhoods += len(hoods)
         log.work += int(np.mean([len(hood.free) for hood in hoods]))
+        if failing >= FAILING_ROUNDS:
+            log.stop = "workers failed"  # every neighbourhood of these rounds: the workers cannot run
+            break
         better = [y for y in plans if y is not None and rows.score(y) > rows.score(x) and rows.holds(y)]
         stalled = 0 if better else stalled + 1
         if not better:

@@ -64,7 +64,7 @@ from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibili
 from optimizer.greedy import greedy_fill
 from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
 from optimizer.mip import BranchAndCut, branch_and_cut, node_limit, placements
-from optimizer.mip_search import MipSearchLog
+from optimizer.mip_search import MipSearchLog, start_workers
 from optimizer.mip_search import search as mip_search
 from optimizer.model import build_model
 from optimizer.moves import make_room
@@ -200,6 +200,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
                                     mip_log, phases, ceiling)
         else:
             placement_end = time.monotonic() + left() * PLACEMENT_SHARE
+            start_workers(num_workers)  # the neighbourhood search's processes start behind the rounds
             say("placements by branch and cut over restrictions drawn from the LP")
             state, mip, lp = _restricted(el, cap, units, cl, state, lp, left() * ROUNDS_SHARE, seed, rounds_log,
                                          phases, ceiling)
