@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from caseload.processes import main_is_importable
 from optimizer.classes import Classes
 from optimizer.eligibility import WorkerCapacity
 from optimizer.isolated import SolverPool, shared_pool
@@ -52,7 +53,7 @@ COLUMNS_PER_SECOND = 16_000  # the deterministic stop: a round's work is its nei
                             # ~1,500 columns take ~0.5 s, so there the clock ends it first)
 STALL_SWEEPS = 6            # ... or after rounds without a gain that could have visited every worker this often
 MIN_STALL_ROUNDS = 10       # (150 workers, 2 threads: 30 rounds, as before; 1,000 workers: 200), at least this
-FAILING_ROUNDS = 3          # rounds in a row whose every neighbourhood failed: the search stops, keeping its plan
+FAILING_ROUNDS = 3          # rounds in a row whose every neighbourhood failed: the search goes on in this process
 HANG_MARGIN_S = 8.0         # a neighbourhood still running this long past SUB_SECONDS is killed (its HiGHS has
                             # stopped checking its clock, as its RENS once did for 12 minutes in the planner)
 
@@ -67,13 +68,15 @@ class MipSearchLog:
     placed_before: int = 0
     placed_after: int = 0
     failed: dict[str, int] = field(default_factory=dict)  # neighbourhoods lost, by how (`optimizer.isolated`)
-    stop: str = ""  # optimal (the proven ceiling reached), stalled, budget (its work count), time, workers failed
+    workers: str = ""  # where neighbourhoods were solved last: "processes" (side by side) or "this process"
+    stop: str = ""  # optimal (the proven ceiling reached), stalled, budget (its work count), time
     trace: list[tuple[float, int]] = field(default_factory=list)  # (time.monotonic(), placed) at each gain
 
     def as_dict(self) -> dict:
         return {"rounds": self.rounds, "neighbourhoods": self.neighbourhoods, "improved": self.improved,
                 "combined": self.combined, "work_columns": self.work, "placed_before": self.placed_before,
-                "placed_after": self.placed_after, "failed": dict(self.failed), "stop": self.stop}
+                "placed_after": self.placed_after, "failed": dict(self.failed), "workers": self.workers,
+                "stop": self.stop}
 
 
 def start_workers(threads: int) -> None:
@@ -227,7 +230,8 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
     stalled = 0
     patience = stall_rounds(n_workers, threads)
     log.stop = ""
-    pool = shared_pool(threads) if threads > 1 else None
+    pool = shared_pool(threads) if threads > 1 and main_is_importable() else None
+    log.workers = "processes" if pool is not None else "this process"
     failing = 0
     for r in itertools.count():
         if ceiling is not None and rows.placed(x) >= ceiling:
@@ -259,8 +263,10 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
         log.neighbourhoods += len(hoods)
         log.work += int(np.mean([len(hood.free) for hood in hoods]))
         if failing >= FAILING_ROUNDS:
-            log.stop = "workers failed"  # every neighbourhood of these rounds: the workers cannot run
-            break
+            # every neighbourhood of these rounds failed: the workers cannot run (a main script without
+            # ``if __name__ == "__main__":``, say); one neighbourhood at a time in this process is safe
+            pool, failing = None, 0
+            log.workers = "this process"
         better = [y for y in plans if y is not None and rows.score(y) > rows.score(x) and rows.holds(y)]
         stalled = 0 if better else stalled + 1
         if not better:

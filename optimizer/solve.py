@@ -105,6 +105,9 @@ SEARCH_DETERMINISTIC_PER_SECOND = 0.15  # CP-SAT deterministic time per second o
 WIDE_MOVE_DESTINATIONS = 30  # a large agency's move classes keep this many destinations, not 8, when the move
 WIDE_MOVE_COLUMNS = 80_000   # columns stay under this (6,000 clients: 2,276 move classes; the LP-guided
                              # restriction's bound rises from 584-585 to 586-587; 50,000 clients keep 8)
+WHOLE_MIP_COLUMNS = 20_000  # a large-path model up to this size gets branch and cut over all its columns with the
+                            # time the restrictions leave (wide mix, 1,500 clients and 4 hires: 6,944 columns,
+                            # the restrictions stalled at 186 after 26 s of 60, the whole model gives 189)
 EXACT_COLUMNS = 3000  # up to this many columns CP-SAT gets the complete model (and proves its own bound)
 
 
@@ -189,7 +192,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
         if len(cl.columns) <= EXACT_COLUMNS:
             say("placements by branch and cut")
             began = time.monotonic()
-            state, mip = _branch_and_cut(el, cap, units, cl, state, lp, left(), seed)
+            state, mip = _branch_and_cut(el, cap, units, cl, state, left() * MIP_SHARE, seed)
             for at, placed in mip.improvements:
                 phases.point(placed, at)
             phases.add("branch_and_cut", began, _highs_stop(mip.status), state.placed_count(), status=mip.status,
@@ -216,6 +219,17 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
                 state, again, lp = _restricted(el, cap, units, cl, state, lp, placement_end - time.monotonic(),
                                                seed + 1, rounds_log, phases, ceiling)
                 mip = again or mip
+            if (len(cl.columns) <= WHOLE_MIP_COLUMNS and state.placed_count() < ceiling
+                    and placement_end - time.monotonic() >= MIN_ROUND_S):
+                # the restrictions levelled off with time left, on a model branch and cut can take whole
+                say("placements by branch and cut over the whole model")
+                began = time.monotonic()
+                state, whole = _branch_and_cut(el, cap, units, cl, state, placement_end - time.monotonic(), seed)
+                for at, placed in whole.improvements:
+                    phases.point(placed, at)
+                phases.add("branch_and_cut", began, _highs_stop(whole.status), state.placed_count(),
+                           status=whole.status, bound=whole.bound)
+                mip = whole  # its bound holds for the whole model
 
     search = SearchLog()
     settled = state.placed_count() >= ceiling or (mip is not None and mip.proven)
@@ -345,12 +359,11 @@ def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
 
 
 def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                    lp: Relaxation, left: float, seed: int) -> tuple[Caseloads, BranchAndCut | None]:
+                    seconds: float, seed: int) -> tuple[Caseloads, BranchAndCut]:
     """HiGHS' branch and cut on a small agency's complete placement model (`optimizer.mip`), from ``plan``,
     never placing fewer; returns the plan and branch and cut's result. Its bound holds for tonight."""
     columns = plan_columns(cl, plan)
     start = columns if _expressible(cl, plan, columns) else None
-    seconds = left * MIP_SHARE
     result = branch_and_cut(cl, cap, None, start, time_limit_s=seconds, node_limit=node_limit(seconds, len(cl.columns)),
                             seed=seed)
     return _decoded(el, cap, units, cl, plan, result.values), result

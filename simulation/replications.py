@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from caseload.processes import main_is_importable
 from caseload.validation import InputError
 from simulation.inputs import ModelInputs, resolve
 from simulation.model import METRICS, ReplicationResult, run_replication
@@ -148,15 +148,6 @@ def run_replications(inputs: ModelInputs, seed: int, reps: Sequence[int], audit:
     return [run_replication(inputs, seed, r, audit=audit) for r in reps]
 
 
-def _main_is_importable() -> bool:
-    """forkserver and spawn re-import the main script in each worker: impossible from stdin or a REPL."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is not None:
-        return Path(path).exists()
-    return getattr(main, "__spec__", None) is not None  # python -m package
-
-
 def _context() -> multiprocessing.context.BaseContext | None:
     """How to start worker processes here, or None to run the replications in this process.
 
@@ -166,7 +157,7 @@ def _context() -> multiprocessing.context.BaseContext | None:
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    if not _main_is_importable():
+    if not main_is_importable():
         return None
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")

@@ -53,14 +53,32 @@ def test_a_hung_call_is_killed_and_the_pool_carries_on(pool):
     assert after.results[0][0] not in before  # the hung worker (and its pool) were replaced
 
 
-def test_a_neighbourhood_whose_worker_dies_leaves_the_plan_as_it_was(monkeypatch):
-    monkeypatch.setattr(mip_search, "_solve_sub", failing_solves.die)
-    monkeypatch.setattr(mip_search, "shared_pool", lambda n: SolverPool(n))
+class _DyingPool(SolverPool):
+    """Workers that die on every call, whatever it is (a real death: the process exits)."""
+
+    def map(self, fn, calls, timeout_s):
+        return super().map(failing_solves.die, calls, timeout_s)
+
+
+def test_a_neighbourhood_whose_worker_dies_changes_nothing():
+    dying = _DyingPool(2)
     _, cap, _, cl = _setup(_room_for([2, 1, 3], waiting=8))
-    start = np.zeros(len(cl.columns), dtype=np.int64)
+    rows = mip_search._Rows(cl, cap)
+    x = np.zeros(len(cl.columns), dtype=np.int64)
+    hoods = [mip_search._Neighbourhood(rows, np.nonzero(cl.columns.worker == j)[0]) for j in (0, 1)]
+    shares = mip_search._shares(rows, hoods, x)
     log = mip_search.MipSearchLog()
-    x = mip_search.search(cl, cap, start, seconds=5, threads=2, seed=0, log=log)
-    assert np.array_equal(x, start)
-    assert log.stop == "workers failed" and log.rounds == mip_search.FAILING_ROUNDS  # not the whole stall
-    assert log.failed == {CRASHED: log.rounds} and log.improved == 0  # one neighbourhood a round here
-    assert log.as_dict()["failed"] == log.failed
+    plans, all_failed = mip_search._solve_side_by_side(dying, rows, hoods, x, shares, [0, 1], log)
+    assert plans == [None, None] and all_failed and log.failed == {CRASHED: 2}
+    dying.close()
+
+
+def test_workers_that_cannot_run_hand_the_search_to_this_process(monkeypatch):
+    monkeypatch.setattr(mip_search, "shared_pool", lambda n: _DyingPool(n))
+    _, cap, _, cl = _setup(_room_for([2, 1, 3], waiting=8))
+    log = mip_search.MipSearchLog()
+    x = mip_search.search(cl, cap, np.zeros(len(cl.columns), dtype=np.int64), seconds=30, threads=2, seed=0,
+                          log=log)
+    assert log.failed == {CRASHED: mip_search.FAILING_ROUNDS}  # one neighbourhood a round here, then no more
+    assert log.workers == "this process" and log.as_dict()["workers"] == "this process"
+    assert mip_search._Rows(cl, cap).placed(x) == 6  # the optimum, found in this process

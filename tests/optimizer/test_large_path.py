@@ -93,3 +93,27 @@ def test_move_classes_keep_the_destinations_asked_for():
     assert max(len(mc.workers) for mc in wide.move_classes) > 1
     assert len(wide.move_classes) == len(narrow.move_classes)
     assert wide.columns.is_move.sum() > narrow.columns.is_move.sum()
+
+
+def _restrictions_that_find_nothing(el, cap, units, cl, plan, lp, seconds, seed, log, phases, ceiling):
+    return plan, None, lp
+
+
+def test_time_the_restrictions_leave_goes_to_branch_and_cut_over_the_whole_model(monkeypatch):
+    agency = random_agency(300, 10, seed=7)  # first fit places 14 of tonight's 15
+    exact = assign(agency, time_limit_s=30, seed=1)  # the small path proves tonight's optimum
+    optimum = exact.summary["placed"] + exact.summary["replaced"]
+    assert exact.summary["placement_bound"] == optimum
+    monkeypatch.setattr(solve_module, "EXACT_COLUMNS", 0)
+    monkeypatch.setattr(solve_module, "_restricted", _restrictions_that_find_nothing)
+    monkeypatch.setattr(solve_module, "_mip_search", lambda el, cap, units, cl, plan, *rest: plan)
+    plan = assign(agency, time_limit_s=30, seed=1)
+    names = [s["name"] for s in plan.summary["stages"] if s["kind"] == "placements"]
+    assert names[-1] == "branch_and_cut"
+    assert plan.summary["placed"] + plan.summary["replaced"] == optimum
+    assert plan.summary["placement_bound"] == optimum  # the whole model's bound holds for tonight
+    assert violations(agency, plan) == []
+    monkeypatch.setattr(solve_module, "WHOLE_MIP_COLUMNS", 0)  # a model too large for it: the rounds' plan stands
+    held = assign(agency, time_limit_s=30, seed=1)
+    assert "branch_and_cut" not in [s["name"] for s in held.summary["stages"]]
+    assert violations(agency, held) == []
