@@ -38,11 +38,11 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: scenarios/ and b
 from benchmarks.assign import WORKERS_FOR, machine  # noqa: E402
 from benchmarks.staff_reference import (  # noqa: E402
     StaffReference,
-    simple_rule_hires,
     solve_staffing_reference,
     with_hires,
 )
 from caseload.domain import Agency, Candidate, Policy, Status  # noqa: E402
+from planning.simple_rule import simple_rule_hires  # noqa: E402
 from scenarios.generate import CITIES, MIXES, STANDARD_MIX, Mix, generate_agency, n_cities_for  # noqa: E402
 
 SIZES_WORKERS = {1500: 40, **WORKERS_FOR}
@@ -446,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", choices=sorted(MIXES), default="standard",
                         help="the agencies' communities (scenarios.generate): standard (7) or wide (a long tail of 19)")
     parser.add_argument("--no-frontier", action="store_true")
+    parser.add_argument("--budgets-fte", default="",
+                        help="budgets in FTE at the policy's cost, comma-separated (default: the size's three)")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--only-simple", action="store_true", help="only the simple rule (both footings)")
     only.add_argument("--tonight", action="store_true",
@@ -477,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(run_size(size, args.seed, say, reference_limit=limit, plan_limit=plan_limit,
                              frontier_on=not args.no_frontier and (not frontier_sizes or size in frontier_sizes),
                              mode="simple" if args.only_simple else "tonight" if args.tonight else "full",
-                             reference_on=not args.no_reference, mix=MIXES[args.mix]))
+                             reference_on=not args.no_reference, mix=MIXES[args.mix],
+                             budgets_fte=tuple(float(x) for x in args.budgets_fte.split(",") if x.strip()) or None))
         text = render(rows, info, command, started, datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), load_before,
                       load_average())
         if args.out:

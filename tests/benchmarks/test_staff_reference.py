@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.staff_reference import simple_rule_hires, solve_staffing_reference, with_hires
+from benchmarks.staff_reference import solve_staffing_reference, with_hires
 from caseload.domain import Agency, Candidate, Client, NeedLevel, Policy, Status, Worker
+from planning.simple_rule import simple_rule_hires
 from scenarios.rules import can_serve, integer_weights
 
 AS_OF = date(2026, 11, 24)

@@ -215,3 +215,31 @@ def test_a_small_agencys_plan_counts_moves_in_a_chain():
     plan = plan_hires(ag, [hire], 39_000.0, seed=0, time_limit_s=20)
     assert plan.placed_without == 1 and plan.placed_with == 2
     assert plan.summary["status"] == "OPTIMAL" and plan.summary["placement_bound"] == 2
+
+
+def test_a_large_models_start_is_never_below_the_managers_own_rule(monkeypatch):
+    """Per dollar, a cheap part-time Somali hire (3 clients for $10,000) comes first and leaves too little for
+    the Tigrinya hire ten clients wait for; the manager's rule (the largest group first) buys the latter. The
+    planner starts from whichever places more."""
+    import planning.staffing as staffing
+    from optimizer.opening import OpeningModel
+
+    clients = [client(f"T{n}", languages=("ti",), area="HAM") for n in range(10)]
+    clients += [client(f"S{n}", languages=("so",), area="HAM") for n in range(3)]
+    clients += caseload("W1", n_low=50)
+    candidates = [Candidate("ti-hamilton", fte=1.0, languages=("ti",), areas=frozenset({"HAM"})),
+                  Candidate("so-part", fte=0.1, languages=("so",), areas=frozenset({"HAM"}), annual_cost=10_000.0)]
+    monkeypatch.setattr(staffing, "EXACT_COLUMNS", 0)  # the large-model path on a tiny agency
+    starts = []
+    solve = OpeningModel.solve
+
+    def recording(self, budget, *, start=None, **kwargs):
+        starts.append((self, start))
+        return solve(self, budget, start=start, **kwargs)
+
+    monkeypatch.setattr(OpeningModel, "solve", recording)
+    plan = plan_hires(agency(clients, [worker("W1")]), candidates, COST, time_limit_s=10)
+    model, start = starts[-1]
+    assert {int(model.openings.kind[n]) for n in range(model.n_y) if start[model.n_x + n] > 0.5} == {0}
+    assert int(model.placement @ start[:model.n_x]) == 10
+    assert plan.hires == {"ti-hamilton": 1} and plan.placed_with == 10
