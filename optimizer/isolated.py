@@ -13,7 +13,7 @@ Workers are started by forkserver (spawn where there is none): forking this proc
 scheduler without its threads. The pool is kept for the life of the process, so a long-lived app or a
 benchmark running many assigns starts its workers once. As with any spawned worker, a script that runs the
 optimizer must do so under ``if __name__ == "__main__":`` (the workers import the main script); where it
-does not, every call fails and the caller keeps its plan.
+does not, every call fails (`optimizer.mip_search` then solves its neighbourhoods in this process).
 """
 
 from __future__ import annotations

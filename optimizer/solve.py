@@ -191,12 +191,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     if lp is not None and lp.solved and len(cl.columns) and state.placed_count() < ceiling:
         if len(cl.columns) <= EXACT_COLUMNS:
             say("placements by branch and cut")
-            began = time.monotonic()
-            state, mip = _branch_and_cut(el, cap, units, cl, state, left() * MIP_SHARE, seed)
-            for at, placed in mip.improvements:
-                phases.point(placed, at)
-            phases.add("branch_and_cut", began, _highs_stop(mip.status), state.placed_count(), status=mip.status,
-                       bound=mip.bound)
+            state, mip = _branch_and_cut(el, cap, units, cl, state, left() * MIP_SHARE, seed, phases)
             if not mip.proven:
                 say("improving placements, neighbourhoods of workers in parallel (HiGHS)")
                 state = _mip_search(el, cap, units, cl, state, lp, left() * MIP_SEARCH_SHARE, seed, num_workers,
@@ -223,13 +218,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
                     and placement_end - time.monotonic() >= MIN_ROUND_S):
                 # the restrictions levelled off with time left, on a model branch and cut can take whole
                 say("placements by branch and cut over the whole model")
-                began = time.monotonic()
-                state, whole = _branch_and_cut(el, cap, units, cl, state, placement_end - time.monotonic(), seed)
-                for at, placed in whole.improvements:
-                    phases.point(placed, at)
-                phases.add("branch_and_cut", began, _highs_stop(whole.status), state.placed_count(),
-                           status=whole.status, bound=whole.bound)
-                mip = whole  # its bound holds for the whole model
+                state, mip = _branch_and_cut(el, cap, units, cl, state, placement_end - time.monotonic(), seed,
+                                             phases)  # its bound holds for the whole model
 
     search = SearchLog()
     settled = state.placed_count() >= ceiling or (mip is not None and mip.proven)
@@ -359,14 +349,21 @@ def _start(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[
 
 
 def _branch_and_cut(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,
-                    seconds: float, seed: int) -> tuple[Caseloads, BranchAndCut]:
-    """HiGHS' branch and cut on a small agency's complete placement model (`optimizer.mip`), from ``plan``,
-    never placing fewer; returns the plan and branch and cut's result. Its bound holds for tonight."""
+                    seconds: float, seed: int, phases: _Phases) -> tuple[Caseloads, BranchAndCut]:
+    """HiGHS' branch and cut on the complete placement model (`optimizer.mip`: a small agency's, or a large
+    path's that it can take whole), from ``plan``, never placing fewer; recorded as a phase with each better
+    plan it found. Returns the plan and branch and cut's result; its bound holds for the model."""
+    began = time.monotonic()
     columns = plan_columns(cl, plan)
     start = columns if _expressible(cl, plan, columns) else None
     result = branch_and_cut(cl, cap, None, start, time_limit_s=seconds, node_limit=node_limit(seconds, len(cl.columns)),
                             seed=seed)
-    return _decoded(el, cap, units, cl, plan, result.values), result
+    state = _decoded(el, cap, units, cl, plan, result.values)
+    for at, placed in result.improvements:
+        phases.point(placed, at)
+    phases.add("branch_and_cut", began, _highs_stop(result.status), state.placed_count(), status=result.status,
+               bound=result.bound)
+    return state, result
 
 
 def _restricted(el: Eligibility, cap: WorkerCapacity, units: list[Unit], cl: Classes, plan: Caseloads,

@@ -410,7 +410,7 @@ def _opened_start(m: _Model, state: Caseloads, opened: np.ndarray, budget: float
     return candidate if m.model.feasible(candidate, budget) else fallback
 
 
-def _with_greedy_hires(m: _Model, start: np.ndarray, budget: float) -> np.ndarray:
+def _with_greedy_hires(m: _Model, start: np.ndarray, budget: float, by_worker: dict[int, list[int]]) -> np.ndarray:
     """The start plus hires opened one at a time, the one whose copy first fit places the most waiting clients
     per dollar first, each filled with clients the start leaves waiting, until the budget buys no useful hire.
     On a large model HiGHS may not finish its root LP in the time (6,000 clients, 93 candidates: 585 optional
@@ -418,7 +418,6 @@ def _with_greedy_hires(m: _Model, start: np.ndarray, budget: float) -> np.ndarra
     has the hires a manager's rule would give (moves and tonight's placements unchanged)."""
     state, opened = _start_state(m, start)
     openings = m.model.openings
-    by_worker = _units_by_hire(m)
     spent = float(openings.cost[opened].sum())
     while True:
         best: tuple[float, int, list[int]] | None = None
@@ -446,7 +445,7 @@ def _with_greedy_hires(m: _Model, start: np.ndarray, budget: float) -> np.ndarra
     return _opened_start(m, state, opened, budget, start)
 
 
-def _with_rule_hires(m: _Model, start: np.ndarray, budget: float) -> np.ndarray:
+def _with_rule_hires(m: _Model, start: np.ndarray, budget: float, by_worker: dict[int, list[int]]) -> np.ndarray:
     """The start plus the hires the manager's own rule buys (`planning.simple_rule`: the largest group still
     waiting, by language then city) for the budget the start leaves, each filled first fit in the order the
     rule hired them. Why: at 20,000 clients the planner's plan, from the per-dollar start alone, placed 0.97x
@@ -457,7 +456,6 @@ def _with_rule_hires(m: _Model, start: np.ndarray, budget: float) -> np.ndarray:
                      for i in m.units[u].members]
     left = budget - float(openings.cost[opened].sum())
     hires = simple_rule_hires(m.agency, m.candidates, left, still_waiting=still_waiting)
-    by_worker = _units_by_hire(m)
     kind_of = {c.candidate_id: k for k, c in enumerate(m.candidates)}
     for cid, count in hires.items():
         copies = [int(n) for n in np.nonzero(openings.kind == kind_of[cid])[0] if not opened[n]][:count]
@@ -476,7 +474,9 @@ def _best_start(m: _Model, start: np.ndarray, budget: float) -> np.ndarray:
     def score(v: np.ndarray) -> tuple[int, float]:
         return int(round(float(m.model.placement @ v[:n_x]))), -float(cost[v[n_x:] > 0.5].sum())
 
-    return max((_with_greedy_hires(m, start, budget), _with_rule_hires(m, start, budget)), key=score)
+    by_worker = _units_by_hire(m)
+    return max((_with_greedy_hires(m, start, budget, by_worker), _with_rule_hires(m, start, budget, by_worker)),
+               key=score)
 
 
 def _decoded(m: _Model, values: np.ndarray) -> Caseloads:
