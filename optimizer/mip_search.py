@@ -246,7 +246,9 @@ def search(cl: Classes, cap: WorkerCapacity, values: np.ndarray, *, seconds: flo
             break
         hoods = []
         taken = np.zeros(n_workers, dtype=bool)
-        for _ in range(threads):  # disjoint neighbourhoods, so their changes can add up
+        # disjoint neighbourhoods, so their changes can add up; in this process one a round, which then has
+        # every shared row's slack to itself
+        for _ in range(threads if pool is not None else 1):
             inside = np.zeros(n_workers, dtype=bool)
             inside[_grow(links, int(rng.choice(seeds)), NEIGHBOURHOOD_WORKERS, rng)] = True
             inside &= ~taken
