@@ -120,6 +120,8 @@ class BudgetRow:
     # the nightly assign (moves allowed) on the planner's hires: what tonight's run places once
     # workers_with_hires.csv is loaded, measured as the simple rule's hires are (`simple_nightly`)
     planner_nightly: int | None = None
+    # the same nightly assign begun from the planner's plan (`caseload assign --start`, plan_with_hires.csv)
+    planner_from_plan: int | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -224,11 +226,15 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
                 "the nightly assign on its hires")
             planner_nightly = _placements(assign(with_hires(agency, candidates, plan.hires),
                                                  time_limit_s=ASSIGN_LIMIT_S, seed=seed))
-            say(f"    the nightly assign places {planner_nightly} with the planner's hires")
+            say(f"    the nightly assign places {planner_nightly} with the planner's hires; begun from its plan")
+            planner_from_plan = _placements(assign(replace(agency, workers=list(plan.workers)),
+                                                   time_limit_s=ASSIGN_LIMIT_S, seed=seed,
+                                                   start_from=plan.start_from()))
+            say(f"    begun from the planner's plan, it places {planner_from_plan}")
             planner_fields = dict(planner_placed=plan.placed_with, planner_without=plan.placed_without,
                                   planner_cost=plan.cost, planner_hires=sum(plan.hires.values()),
                                   planner_bound=plan.bound, planner_s=planner_s, planner_load=load,
-                                  planner_nightly=planner_nightly)
+                                  planner_nightly=planner_nightly, planner_from_plan=planner_from_plan)
         if mode == "full":
             say("    the planner with existing clients kept")
             kept_load = load_average()
@@ -375,15 +381,19 @@ def _tables(rows: list[SizeRow]) -> str:
                   f"{ASSIGN_LIMIT_S:.0f} s) on the agency with the hires added, i.e. what tonight's run places once "
                   "`workers_with_hires.csv` is loaded. `vs simple`: clients the planner's hires add over no hire / "
                   f"those the simple rule's add (target >= {TARGET_OVER_SIMPLE:.2f}x).", "",
+                  "`begun from the plan`: the same run given the planner's plan to start from (`caseload assign "
+                  "--start`); the promise: at least the planner's own plan.", "",
                   "| clients | budget | nightly, no hire | planner: hires, cost | planner's own plan | nightly on the "
-                  "planner's hires | simple rule: hires, cost | nightly on the simple rule's hires | vs simple |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "planner's hires | begun from the plan | simple rule: hires, cost | nightly on the simple rule's "
+                  "hires | vs simple |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in tonight:
             for b in r.budgets:
                 ratio = b.tonight_over_simple
                 ok = None if ratio is None else ratio >= TARGET_OVER_SIMPLE
                 lines.append(f"| {r.clients:,} | ${b.budget:,.0f} | {b.nightly_without} | {b.planner_hires}, "
                              f"${b.planner_cost:,.0f} | {b.planner_placed} | {b.planner_nightly} | "
+                             f"{'n/a' if b.planner_from_plan is None else b.planner_from_plan} | "
                              f"{b.simple_hires}, ${b.simple_cost:,.0f} | {b.simple_nightly} | "
                              f"{'n/a' if ratio is None else f'{ratio:.2f}x'} {_verdict(ok)} |")
     lines += ["", "## Time targets (6,000 clients, 2 cores)", ""]

@@ -44,9 +44,11 @@ __all__ = ["USER_ERROR", "console", "err_console", "load_or_exit", "print_errors
 
 
 def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: int, time_limit: float | None,
-                      wait: float, propose: bool = False, user: str | None = None) -> None:
+                      wait: float, propose: bool = False, user: str | None = None,
+                      start: Path | None = None) -> None:
     """`caseload assign --db URL`: solve on the store's state and record the run in the same transaction;
-    with `propose`, record it as a proposal that `caseload approve RUN_ID` applies."""
+    with `propose`, record it as a proposal that `caseload approve RUN_ID` applies; with `start`, begin from
+    that plan (checked against the store's clients and workers)."""
     from caseload.store.database import StoreError
     from caseload.store.runs import PlanRejected, get_run, run_and_record
 
@@ -57,7 +59,8 @@ def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: in
                 from optimizer import assign as run_assignment
 
                 refuse_broken_overrides(agency)
-                return run_assignment(agency, time_limit_s=time_limit, seed=seed,
+                start_from = _start_or_hint(start, agency)
+                return run_assignment(agency, time_limit_s=time_limit, seed=seed, start_from=start_from,
                                       progress=lambda message: status.update(message))
 
             result = run_and_record(engine, solve, as_of=as_of, seed=seed, time_limit_s=time_limit, wait_s=wait,
@@ -83,6 +86,24 @@ def assign_from_store(db: str, *, out: Path | None, as_of: date | None, seed: in
         raise fail(str(exc)) from None
     finally:
         engine.dispose()
+
+
+def _start_or_hint(start: Path | None, agency: Agency) -> dict[str, str] | None:
+    """The plan ``--start`` names, checked against the agency (a bad file raises ValidationFailed: every error,
+    nothing run); without it, a hint when the workers include a staffing plan's hires."""
+    from caseload.reader import load_start
+
+    if start is not None:
+        return load_start(start, agency)
+    if any(w.worker_id.startswith("HIRE-") for w in agency.workers):
+        console.print("These workers include a staffing plan's hires (HIRE-...): `--start STAFF_OUT` begins from "
+                      "that plan, and then places at least what `caseload staff` promised.")
+    return None
+
+
+START_HELP = ("Begin from this plan: an assignments file (client_id, worker_id), e.g. `caseload staff`'s "
+              "plan_with_hires.csv, or the folder holding it. The run places at least what the plan places "
+              "under tonight's rules")
 
 
 def register(app: typer.Typer) -> None:
@@ -123,6 +144,7 @@ def register(app: typer.Typer) -> None:
             "With --db: record the run as a proposal and change no client (`caseload approve RUN_ID` applies "
             "it)"))] = False,
         user: Annotated[str | None, typer.Option("--user", help=USER_HELP)] = None,
+        start: Annotated[Path | None, typer.Option("--start", help=START_HELP)] = None,
     ) -> None:
         """Place waiting clients with workers tonight, keeping clients who already have one."""
         run_date = parse_as_of(as_of)
@@ -131,7 +153,7 @@ def register(app: typer.Typer) -> None:
                 err_console.print("assign --db reads the store: load a folder with `caseload import DATA_DIR --db ...`")
                 raise typer.Exit(USER_ERROR)
             assign_from_store(db, out=out, as_of=run_date, seed=seed, time_limit=time_limit, wait=wait,
-                              propose=propose, user=current_user(user))
+                              propose=propose, user=current_user(user), start=start)
             return
         if propose:
             err_console.print("--propose records a proposal in the store: give --db URL")
@@ -145,11 +167,12 @@ def register(app: typer.Typer) -> None:
         agency = load_or_exit(data_dir, policy, as_of=run_date)
         try:
             refuse_broken_overrides(agency, file="overrides.csv")
+            start_from = _start_or_hint(start, agency)
         except ValidationFailed as failure:
             print_errors(failure)
             raise typer.Exit(USER_ERROR) from None
         with console.status("Solving the assignment...") as status:
-            plan = run_assignment(agency, time_limit_s=time_limit, seed=seed,
+            plan = run_assignment(agency, time_limit_s=time_limit, seed=seed, start_from=start_from,
                                   progress=lambda message: status.update(message))
         write_assignments(plan.assignments, plan.summary, out)
         print_summary(plan.summary)

@@ -90,6 +90,11 @@ def print_summary(summary: dict[str, Any]) -> None:
             elif isinstance(value, float):
                 value = f"{value:.2f}"
             head.add_row(label, str(value))
+    given = summary.get("start")
+    if given:
+        label = "begun from the given plan" if given.get("used") else "given plan (below the run's own start)"
+        head.add_row(label, f"{given.get('placed', 0)} placed, {given.get('moved', 0)} moved, "
+                            f"{given.get('dropped', 0)} dropped")
     console.print(head)
     reasons = summary.get("waiting_by_reason") or {}
     if reasons:

@@ -442,3 +442,43 @@ def load_agency(data_dir: Path | str, policy_path: Path | str | None = None,
     overrides_path = find_table(data_dir, "overrides")
     overrides = _read_overrides(overrides_path, errors) if overrides_path is not None else None
     return agency_from_tables(tables["clients"], tables["workers"], policy, errors, as_of, overrides)
+
+
+START_COLUMNS = ("client_id", "worker_id")
+START_FILE = "plan_with_hires.csv"
+
+
+def load_start(path: Path | str, agency: Agency) -> dict[str, str]:
+    """A plan for `caseload assign --start` to begin from (client_id -> worker_id), as one all-or-nothing load:
+    an assignments file in the data contract's format (`caseload staff`'s plan_with_hires.csv, CSV or xlsx sheet
+    `assignments`), or the folder that holds plan_with_hires.csv. Every row must name one of the agency's clients
+    and workers, each client once; rows without a worker (a client left waiting) say nothing and are skipped.
+    Whether the rules let a worker take a client is the optimizer's question (`optimizer.start_plan`)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / START_FILE
+    if not path.is_file():
+        raise ValidationFailed([InputError(str(path), None, None, None, "file does not exist")])
+    errors: list[InputError] = []
+    table = read_table(path, errors, sheet="assignments")
+    if table is None and len(errors) == 1 and "no data rows" in errors[0].rule:
+        return {}  # a plan that places and moves nobody: nothing to begin from
+    if table is None or _missing_columns(table, START_COLUMNS, errors):
+        raise ValidationFailed(errors)
+    _duplicate_ids(table, "client_id", errors)
+    clients = {c.client_id for c in agency.clients}
+    workers = {w.worker_id for w in agency.workers}
+    start: dict[str, str] = {}
+    for row, cells in table.rows:
+        client_id, worker_id = cells.get("client_id", ""), cells.get("worker_id", "")
+        if client_id not in clients:
+            errors.append(InputError(table.file, row, "client_id", client_id, "no such client in clients.csv"))
+        elif worker_id and worker_id not in workers:
+            errors.append(InputError(table.file, row, "worker_id", worker_id,
+                                     "no such worker in workers.csv (a staffing plan's hires: load "
+                                     "workers_with_hires.csv as workers.csv)"))
+        elif worker_id:
+            start.setdefault(client_id, worker_id)
+    if errors:
+        raise ValidationFailed(errors)
+    return start

@@ -206,7 +206,8 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
 
 def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit],
                   order: list[int], move_destinations: int = MOVE_DESTINATIONS,
-                  optional: np.ndarray | None = None, every_move: bool = False) -> Classes:
+                  optional: np.ndarray | None = None, every_move: bool = False,
+                  keep_moves: dict[int, int] | None = None) -> Classes:
     """Unit classes, move classes (at most ``move_destinations`` destinations each) and the model's columns
     (see the module docstring).
 
@@ -221,14 +222,18 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
     planner's hires), ranked by the value (lowest first: e.g. the copy number, as copies open in order). A move
     class then keeps up to ``move_destinations`` of the own workers, as if the optional ones were absent (an
     empty hire has the most room, and would crowd the agency's own workers out of every class), and up to as
-    many optional ones besides, lowest rank first."""
+    many optional ones besides, lowest rank first.
+
+    ``keep_moves`` (an item's first client index -> destination): moves a start plan makes (`optimizer.assign`'s
+    ``start``, e.g. the staffing planner's plan), whose destinations keep their columns beyond the
+    ``move_destinations`` with the most room, so that the model holds that plan whole."""
     fits_now, could, source = useful_workers(el, cap, units)
     move_budget = move_budget_of(agency)
     if every_move:
         source = np.ones(el.n_workers, dtype=bool)
         move_destinations = el.n_workers
     move_classes, complete = (_move_classes(el, cap, source, move_destinations, optional,
-                                            move_budget if every_move else 0)
+                                            move_budget if every_move else 0, keep_moves or {})
                               if move_budget > 0 else ([], True))
     freeable = _freeable(cap, move_classes, move_budget, el.n_workers)
 
@@ -327,11 +332,13 @@ def _most_freed(per_worker: dict[int, list[tuple[int, int]]], budget: int, n_wor
 
 def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
                   move_destinations: int = MOVE_DESTINATIONS, optional: np.ndarray | None = None,
-                  chain_budget: int = 0) -> tuple[list[MoveClass], bool]:
+                  chain_budget: int = 0, keep: dict[int, int] | None = None) -> tuple[list[MoveClass], bool]:
     """Movable items on source workers who could move to a worker with room tonight, or (with a
     ``chain_budget``, the move budget) with room that moves out of it could make (`_reach`); destinations
-    with the most room tonight first. Also whether every move tonight has its column
+    with the most room tonight first, and those ``keep`` names (`build_classes`' keep_moves), whose classes
+    also come first among their source's. Also whether every move tonight has its column
     (Classes.moves_complete): only with chains, from every worker, and nothing cut."""
+    keep = keep or {}
     if not source.any():
         return [], True
     room = cap.capacity - cap.kept_load
@@ -363,8 +370,11 @@ def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
     out = []
     total = 0
     for j in sorted(by_source):
-        # the source's largest groups first (more items that could go), then the heaviest
-        keys = sorted(by_source[j], key=lambda k: (-len(groups[k]), -(k[1] + k[2]), groups[k][0]))
+        # the source's largest groups first (more items that could go), then the heaviest; a kept move's first
+        kept = {key: np.array(sorted({keep[item[0]] for item in groups[key] if item[0] in keep}), dtype=np.int32)
+                for key in by_source[j]}
+        keys = sorted(by_source[j], key=lambda k: (not len(kept[k]), -len(groups[k]), -(k[1] + k[2]),
+                                                   groups[k][0]))
         complete &= len(keys) <= MOVE_CLASSES_PER_SOURCE
         for key in keys[:MOVE_CLASSES_PER_SOURCE]:
             dest = np.frombuffer(key[3], dtype=np.int32)
@@ -376,8 +386,11 @@ def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
                 dest = np.sort(np.concatenate([own[np.lexsort((own, -room[own]))[:move_destinations]],
                                                extra[np.lexsort((extra, -room[extra], optional[extra]))
                                                      [:move_destinations]]]))
+            if len(kept[key]):
+                allowed = np.frombuffer(key[3], dtype=np.int32)
+                dest = np.union1d(dest, kept[key][np.isin(kept[key], allowed)]).astype(np.int32)
             complete &= len(dest) == every
-            if total + len(dest) > MAX_MOVE_COLUMNS:
+            if total + len(dest) > MAX_MOVE_COLUMNS and not len(kept[key]):
                 complete = False
                 break
             total += len(dest)

@@ -51,7 +51,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -59,7 +59,7 @@ import numpy as np
 from caseload.domain import Agency
 from optimizer.caseloads import Caseloads
 from optimizer.classes import Classes, build_classes, tier_weights
-from optimizer.decode import decode, decode_columns, encode, plan_columns
+from optimizer.decode import decode, decode_columns, encode, keep_expressible, plan_columns
 from optimizer.eligibility import Eligibility, WorkerCapacity, compute_eligibility, worker_capacity
 from optimizer.greedy import greedy_fill
 from optimizer.lp import Relaxation, choose_columns, dive, lp_relaxation
@@ -74,6 +74,7 @@ from optimizer.polish import fill, undo_idle_moves, undo_unneeded_moves
 from optimizer.restrictions import MIN_ROUND_S, RoundsLog, converged_guide
 from optimizer.restrictions import search as restricted_search
 from optimizer.stages import STAGE_SHARE, StageResult, StageRunner
+from optimizer.start_plan import start_moves, start_state
 from optimizer.units import Unit, ranked, rule_family_one_worker
 
 __all__ = ["Plan", "assign"]
@@ -147,9 +148,13 @@ def _highs_stop(status: str) -> str:
 
 def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, num_workers: int = 2,
            progress: Callable[[str], None] | None = None,
-           on_placements: Callable[[Plan], None] | None = None) -> Plan:
+           on_placements: Callable[[Plan], None] | None = None,
+           start_from: Mapping[str, str] | None = None) -> Plan:
     """Place waiting clients with workers tonight (see the package docstring for the objective);
-    ``on_placements`` gets a provisional plan as soon as placements are final (module docstring)."""
+    ``on_placements`` gets a provisional plan as soon as placements are final (module docstring). ``start_from``
+    (client_id -> worker_id: e.g. the staffing planner's plan) is checked against tonight's rules and, when it
+    places at least as many as the search's own start, begun from: the plan then places at least what it kept
+    of it (`optimizer.start_plan`)."""
     start = time.monotonic()
     budget = agency.policy.time_limit_s if time_limit_s is None else time_limit_s
     say = progress or (lambda _message: None)
@@ -163,7 +168,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     greedy = greedy_fill(el, cap, units)
 
     say("building the model")
-    cl = model_classes(agency, el, cap, units, order)
+    cl = model_classes(agency, el, cap, units, order, keep_moves=start_moves(el, start_from) if start_from else None)
 
     reserve = budget * DECODE_RESERVE + RESERVE_PER_CLIENT_S * el.n_clients
 
@@ -184,6 +189,16 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     state = _start(el, cap, units, order, cl, greedy, lp, allowed, left)
     ceiling = _ceiling(lp, waiting)  # a proven bound: no placement phase runs once the plan reaches it
     phases.add("start_plan", began, "done", state.placed_count())
+    given_log = None
+    if start_from:
+        began = time.monotonic()
+        given, given_log = start_state(el, cap, units, order, cl.move_budget, start_from)
+        keep_expressible(cl, given, order)  # never, with keep_moves, unless a rule dropped what a move needed
+        fill(given, order)
+        if given.placed_count() >= state.placed_count():
+            state, given_log.used = given, True
+        phases.add("given_start", began, "used" if given_log.used else "below the search's own start",
+                   given.placed_count())
 
     mip: BranchAndCut | None = None
     mip_log = MipSearchLog()
@@ -304,6 +319,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
                   "lp_relaxation": None if lp is None else round(lp.objective, 3),
                   "placed_after_solve": filled, **model_info},
     }
+    if given_log is not None:
+        extra["start"] = given_log.as_dict()
     if note:
         extra["note"] = note
     plan = make_plan(agency, state, extra, gains)
@@ -312,19 +329,20 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
 
 
 def model_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int],
-                  optional: np.ndarray | None = None) -> Classes:
+                  optional: np.ndarray | None = None, keep_moves: dict[int, int] | None = None) -> Classes:
     """The classes a night's model is built on, by its size: a small model gets every move, chains too, when that
     stays within EXACT_COLUMNS (its bound is then tonight's, not a restriction's); a large one keeps
     WIDE_MOVE_DESTINATIONS per move class while those columns stay under WIDE_MOVE_COLUMNS. ``optional``: the
-    staffing planner's hires (`optimizer.classes.build_classes`)."""
-    cl = build_classes(agency, el, cap, units, order, optional=optional)
+    staffing planner's hires; ``keep_moves``: a start plan's moves (`optimizer.classes.build_classes`)."""
+    cl = build_classes(agency, el, cap, units, order, optional=optional, keep_moves=keep_moves)
     if len(cl.columns) <= EXACT_COLUMNS and not cl.moves_complete:
-        every = build_classes(agency, el, cap, units, order, optional=optional, every_move=True)
+        every = build_classes(agency, el, cap, units, order, optional=optional, every_move=True,
+                              keep_moves=keep_moves)
         if len(every.columns) <= EXACT_COLUMNS:
             return every
     if len(cl.columns) > EXACT_COLUMNS and len(cl.move_classes) * WIDE_MOVE_DESTINATIONS <= WIDE_MOVE_COLUMNS:
         return build_classes(agency, el, cap, units, order, move_destinations=WIDE_MOVE_DESTINATIONS,
-                             optional=optional)
+                             optional=optional, keep_moves=keep_moves)
     return cl
 
 

@@ -1,5 +1,6 @@
-"""The staffing planner's files (data contract, hires): hires.csv, workers_with_hires.csv, bottlenecks.csv,
-frontier.png and staffing.json.
+"""The staffing planner's files (data contract, hires): hires.csv, workers_with_hires.csv, plan_with_hires.csv
+(the promised plan's placements and moves, in the assignments format: `caseload assign --start` begins from it),
+bottlenecks.csv, frontier.png and staffing.json.
 
 Every file is written whole or not at all (`caseload.contract_io`'s atomic writers), and staffing.json goes
 last: its presence marks a complete run, so a crash mid-run leaves the last good plan's summary in place.
@@ -13,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from caseload.contract_io import atomic_write_text, save_png, workers_frame, write_csv
+from caseload.contract_io import assignments_frame, atomic_write_text, save_png, workers_frame, write_csv
 from planning.staffing import BOTTLENECK_METHOD, PER_DOLLARS, StaffingPlan
 
 HIRES_CSV = "hires.csv"
 WORKERS_WITH_HIRES_CSV = "workers_with_hires.csv"
+PLAN_WITH_HIRES_CSV = "plan_with_hires.csv"
 BOTTLENECKS_CSV = "bottlenecks.csv"
 FRONTIER_PNG = "frontier.png"
 STAFFING_JSON = "staffing.json"
@@ -78,6 +80,8 @@ def write_staffing(plan: StaffingPlan, out_dir: Path | str, bottlenecks: pd.Data
     written.append(out_dir / HIRES_CSV)
     write_csv(workers_frame(plan.workers), out_dir / WORKERS_WITH_HIRES_CSV)
     written.append(out_dir / WORKERS_WITH_HIRES_CSV)
+    write_csv(assignments_frame(plan.changes), out_dir / PLAN_WITH_HIRES_CSV)
+    written.append(out_dir / PLAN_WITH_HIRES_CSV)
     if bottlenecks is not None:
         write_csv(bottlenecks, out_dir / BOTTLENECKS_CSV)
         written.append(out_dir / BOTTLENECKS_CSV)

@@ -14,11 +14,13 @@ columns as `optimizer.lp.choose_columns` gives the nightly CP-SAT model, the LP'
 time, tonight's moves are kept fixed and branch and cut gets every column. The objective: most clients placed
 for the budget, urgent and long-waiting first, families whole; then least cost for that.
 
-The promise (`caseload assign` on workers_with_hires.csv places at least placed_with) is checked, not proved:
-`assign` takes no start plan, and its move classes on the agency with the hires rank the hires (most room)
-first among destinations. tests/planning/test_staffing_properties.py checks it on generated agencies (with
-and without room for moves); measured at 6,000 clients, $400,000: the planner promises 631, `assign` on the
-workers with the hires places 675 in 30 s.
+The promise (`caseload assign` on workers_with_hires.csv places at least placed_with) holds by construction
+when tonight's assign starts from the plan (`StaffingPlan.start_from`, written as plan_with_hires.csv;
+`caseload assign --start`): `optimizer.assign` keeps what its start places, and its model keeps the columns
+the start's moves need. Without the start it is measured, not proved: up to 6,000 clients tonight's assign
+on the hires alone placed at least placed_with at every budget measured; at 20,000 clients, where the
+planner had 180 s and tonight's assign 60 s, it placed 2,095 where the plan placed 2,134
+(benchmarks/staff_results.md). tests/planning/test_staffing_properties.py checks both on generated agencies.
 
 Public API (the CLI, the projection and the app call these):
 
@@ -117,6 +119,16 @@ class StaffingPlan:
     @property
     def hire_workers(self) -> list[Worker]:
         return [w for w in self.workers if w.worker_id.startswith("HIRE-")]
+
+    @property
+    def changes(self) -> list[Assignment]:
+        """The plan's placements and moves (plan_with_hires.csv): what `caseload assign --start` begins from."""
+        return [a for a in self.assignments if a.worker_id and a.decision in (Decision.NEW, Decision.MOVED)]
+
+    def start_from(self) -> dict[str, str]:
+        """client_id -> worker_id for each client the plan places or moves: `optimizer.assign`'s ``start_from``,
+        with which tonight's assign on the workers with the hires places at least ``placed_with``."""
+        return {a.client_id: a.worker_id for a in self.changes if a.worker_id}
 
     def hires_frame(self) -> pd.DataFrame:
         """hires.csv: one row per chosen candidate (fte and cost for all its hires together)."""

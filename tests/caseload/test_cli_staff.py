@@ -111,3 +111,37 @@ def test_staff_reads_todays_state_from_the_store(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "staffing.json").read_text(encoding="utf-8"))
     assert summary["hires"][0]["candidate_id"] == "ti-hamilton" and summary["placed_with"] == 3
+
+
+def test_assign_begun_from_the_staffing_plan_places_at_least_what_it_promised(tmp_path):
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    result = _run(str(folder), "--out", str(out), "--candidates", str(tmp_path / "candidates.csv"),
+                  "--budget", "150000", "--time-limit", "20", "--as-of", "2027-01-15")
+    assert result.exit_code == 0, result.output
+    with open(out / "plan_with_hires.csv", encoding="utf-8") as handle:
+        planned = list(csv.DictReader(handle))
+    assert {row["decision"] for row in planned} <= {"new", "moved"}
+    assert sum(row["worker_id"].startswith("HIRE-") for row in planned) == 4
+    (folder / "workers.csv").write_text((out / "workers_with_hires.csv").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    tonight = CliRunner().invoke(app, ["assign", str(folder), "--out", str(tmp_path / "tonight"), "--start",
+                                       str(out), "--time-limit", "10", "--as-of", "2027-01-15"])
+    assert tonight.exit_code == 0, tonight.output
+    summary = json.loads((tmp_path / "tonight" / "summary.json").read_text(encoding="utf-8"))
+    promised = json.loads((out / "staffing.json").read_text(encoding="utf-8"))["placed_with"]
+    assert summary["objective"]["placements"] >= promised == 4
+    assert summary["start"] == {"given": 4, "placed": 4, "moved": 0, "dropped": 0, "used": True}
+
+
+def test_a_start_file_naming_unknown_clients_and_workers_is_refused_whole(tmp_path):
+    folder = _folder(tmp_path)
+    bad = tmp_path / "start.csv"
+    bad.write_text("client_id,worker_id\nNOPE,W1\nT1,W9\nT1,W1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["assign", str(folder), "--out", str(tmp_path / "o"), "--start", str(bad),
+                                      "--as-of", "2027-01-15"])
+    assert result.exit_code == 2, result.output
+    assert "3 error(s)" in result.output
+    for shown in ("start.csv", "NOPE", "no such client", "W9", "no such worker", "duplicate id"):
+        assert shown in result.output
+    assert not (tmp_path / "o").exists()

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from caseload.contract_io import write_agency
 from caseload.domain import Agency, Candidate, Policy
-from caseload.reader import load_agency
+from caseload.reader import load_agency, load_start
 from optimizer import assign
 from optimizer.check import violations
 from planning.report import WORKERS_WITH_HIRES_CSV, write_staffing
@@ -41,6 +41,12 @@ def test_assign_on_workers_with_hires_places_at_least_what_the_plan_promises(tmp
     assert nightly.summary["objective"]["placements"] >= plan.placed_with
     on_hires = sum(1 for a in nightly.assignments if a.worker_id and a.worker_id.startswith("HIRE-"))
     assert on_hires >= 1
+    # begun from the plan (`caseload assign --start STAFF_OUT`), the promise holds by construction: the plan is
+    # kept whole, nothing dropped, whatever the run's time
+    begun = assign(with_hires, time_limit_s=1, seed=seed + 1, start_from=load_start(tmp_path / "staff", with_hires))
+    assert violations(with_hires, begun) == []
+    assert begun.summary["start"]["dropped"] == 0 and begun.summary["start"]["placed"] == plan.placed_with
+    assert begun.summary["objective"]["placements"] >= plan.placed_with
 
 
 @st.composite
