@@ -6,7 +6,8 @@ redraws itself every second while they run (a fragment), so the what-if editor u
 the jobs end the page runs once more as a whole and stops polling.
 
 "Add the hires to the workers table" puts the hires (`HIRE-<candidate_id>-<n>`, as workers_with_hires.csv)
-into the page's editable workers table, where the existing what-if plans with them. The panel shows
+into the page's editable workers table, where the existing what-if plans with them, begun from the panel's plan
+(so it places at least what the panel promised, as `caseload assign --start` does). The panel shows
 aggregates only (hires, budgets, groups of waiting clients, monthly figures), no client rows.
 """
 
@@ -24,6 +25,7 @@ from caseload.domain import Worker
 
 REQUEST = "hires_request"       # the last Recommend hires pressed (per agency): keys and inputs of its jobs
 ADDED = "hires_added_workers"   # agency key -> the hires added to the workers editor
+ADDED_START = "hires_added_start"  # agency key -> the plan that added them (client_id -> worker_id): the start
 FAILED = "hires_failed_jobs"    # job key -> the error it ended with (shown; not retried until pressed again)
 POLL_S = 1.0
 MONEY = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,8 +85,15 @@ def editor_key(base: str, added: list[Worker]) -> str:
     return f"{base}_hires_{hashlib.sha256(','.join(w.worker_id for w in added).encode()).hexdigest()[:8]}"
 
 
-def _add(agency_key: str, workers: list[Worker]) -> None:
+def added_start(agency_key: str) -> dict[str, str] | None:
+    """The plan whose hires were added (client_id -> worker_id): the what-if begins from it, so that with the
+    hires it places at least what the panel promised (`optimizer.assign`'s ``start_from``)."""
+    return (st.session_state.get(ADDED_START) or {}).get(agency_key)
+
+
+def _add(agency_key: str, workers: list[Worker], start: dict[str, str]) -> None:
     st.session_state[ADDED] = {**(st.session_state.get(ADDED) or {}), agency_key: workers}
+    st.session_state[ADDED_START] = {**(st.session_state.get(ADDED_START) or {}), agency_key: start}
 
 
 # --- the form -----------------------------------------------------------------------------------------------
@@ -225,7 +234,7 @@ def _hire_list(plan: Any, agency_key: str) -> None:
     workers = plan.hire_workers
     if st.button(f"Add the {len(workers)} hire(s) to the workers table", icon=":material/playlist_add:",
                  key="hires_add"):
-        _add(agency_key, workers)
+        _add(agency_key, workers, plan.start_from())
         st.rerun()
     if added_hires(agency_key):
         st.caption(f"In the workers table below: {', '.join(w.worker_id for w in added_hires(agency_key))}.")

@@ -79,15 +79,16 @@ def offer_provisional(job: Job, agency: Agency) -> Callable[[Any], None]:
     return offer
 
 
-def assignment_job(agency: Agency, *, seed: int, time_limit_s: float) -> Callable[[Job], Planned]:
+def assignment_job(agency: Agency, *, seed: int, time_limit_s: float,
+                   start_from: dict[str, str] | None = None) -> Callable[[Job], Planned]:
     """The nightly assignment as a job: `optimizer.assign`, reporting its progress messages to the job and
-    offering its provisional plan as soon as placements are final."""
+    offering its provisional plan as soon as placements are final; ``start_from``: a plan to begin from."""
 
     def work(job: Job) -> Planned:
         from optimizer import assign
 
         plan = assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)),
-                      on_placements=offer_provisional(job, agency))
+                      on_placements=offer_provisional(job, agency), start_from=start_from)
         job.report("preparing the tables")
         view = frames.assignment_view(agency, plan.assignments)
         return Planned(agency=agency, plan=plan, view=view, search=frames.search_text(view))

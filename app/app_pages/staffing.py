@@ -64,7 +64,10 @@ if errors:
 
 changed, returned = state.with_workers(agency, workers)
 after_key = runs.plan_key(f"{loaded.key}:workers={hashlib.sha256(edited_csv).hexdigest()[:16]}", seed, time_limit)
-after = views.run_job(after_key, runs.assignment_job(changed, seed=seed, time_limit_s=time_limit),
+# with the recommended hires added, the what-if begins from the panel's plan (it checks it against the edits)
+start_from = hires_panel.added_start(loaded.key) if added else None
+after = views.run_job(after_key, runs.assignment_job(changed, seed=seed, time_limit_s=time_limit,
+                                                     start_from=start_from),
                       expected_s=time_limit, label="Planning with the edited workers...")
 
 if returned:

@@ -179,6 +179,9 @@ def test_add_to_workers_puts_the_hires_in_the_what_if(open_app, sample_agency, l
              if [w.worker_id for w in agency.workers] == [w.worker_id for w in sample_agency.workers] + names]
     assert after, "the what-if did not plan with the hires"
     assert {m.label: m.value for m in at.metric}["Placed"] == f"{after[-1].summary['placed']:,}"
+    # begun from the panel's plan, it places at least what the panel promised (the data contract's promise)
+    assert after[-1].summary["start"]["used"] and after[-1].summary["start"]["dropped"] == 0
+    assert after[-1].summary["objective"]["placements"] >= plan.placed_with
 
 
 def test_a_budget_below_the_cheapest_candidate_says_so_and_hires_nobody(open_app, sample_agency, library):
