@@ -145,3 +145,24 @@ def test_a_start_file_naming_unknown_clients_and_workers_is_refused_whole(tmp_pa
     for shown in ("start.csv", "NOPE", "no such client", "W9", "no such worker", "duplicate id"):
         assert shown in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_assign_on_the_store_begins_from_the_staffing_plan_too(tmp_path):
+    folder = _folder(tmp_path)
+    out = tmp_path / "out"
+    result = _run(str(folder), "--out", str(out), "--candidates", str(tmp_path / "candidates.csv"),
+                  "--budget", "150000", "--time-limit", "20", "--as-of", "2027-01-15")
+    assert result.exit_code == 0, result.output
+    (folder / "workers.csv").write_text((out / "workers_with_hires.csv").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    db = str(tmp_path / "store.db")
+    assert CliRunner().invoke(app, ["import", str(folder), "--db", db]).exit_code == 0
+    tonight = CliRunner().invoke(app, ["assign", "--db", db, "--start", str(out / "plan_with_hires.csv"),
+                                       "--time-limit", "10", "--as-of", "2027-01-15", "--out", str(tmp_path / "t")])
+    assert tonight.exit_code == 0, tonight.output
+    summary = json.loads((tmp_path / "t" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["start"]["used"] and summary["objective"]["placements"] >= 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("client_id,worker_id\nNOPE,W1\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["assign", "--db", db, "--start", str(bad), "--as-of", "2027-01-15"])
+    assert refused.exit_code == 2 and "no such client" in refused.output
