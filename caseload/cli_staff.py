@@ -177,6 +177,9 @@ def register(app: typer.Typer) -> None:
         written = pictures + write_staffing(plan, out, table)
         print_staffing(plan)
         console.print("Wrote " + ", ".join(str(p) for p in written))
+        if plan.hires:
+            console.print(f"Tonight, with workers_with_hires.csv as the workers file: `caseload assign DATA_DIR --out "
+                          f"... --start {out}` begins from this plan and places at least {plan.placed_with}.")
 
 
 def _project(plan: StaffingPlan, agency: Agency, pool: list[Candidate], out: Path, *, target_wait_months: float,

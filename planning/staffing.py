@@ -60,6 +60,8 @@ from optimizer.units import Unit, ranked, rule_family_one_worker
 from planning.simple_rule import simple_rule_hires
 
 DEFAULT_FRONTIER_STEPS = 10
+PROMISE_NOTE = ("`caseload assign` on workers_with_hires.csv, begun from plan_with_hires.csv (`--start`), places at "
+                "least placed_with: it keeps what its start places under tonight's rules")
 MOVES_NOTE = ("placements without and with the hires include the nightly optimizer's optional moves (within "
               "max_moves_share, less the moves the store's window has used); without hires they are caseload "
               "assign's own plan; on a large agency hires, placements and moves are chosen over screened columns")
@@ -717,6 +719,7 @@ def plan_hires(agency: Agency, candidates: list[Candidate], budget: float, *, se
                         "the opening model's LP relaxation (column generation, weak duality over every column and "
                         "move: weaker, but it holds for any plan)",
         "moves": MOVES_NOTE,
+        "promise": PROMISE_NOTE,
         "clients_placed": clients_placed, "moved_to_hires": moved_to_hires,
         "unit_costs": {cid: costs[cid] for cid in hires},
         "waiting_with_hires": plan.summary["waiting"],
