@@ -113,18 +113,26 @@ def test_staff_reads_todays_state_from_the_store(tmp_path):
     assert summary["hires"][0]["candidate_id"] == "ti-hamilton" and summary["placed_with"] == 3
 
 
-def test_assign_begun_from_the_staffing_plan_places_at_least_what_it_promised(tmp_path):
+def _staffed(tmp_path):
+    """The hand-built agency's staffing plan for $150,000 (two hires placing all four waiting clients) in
+    tmp_path/out, with the data folder's workers.csv replaced by workers_with_hires.csv afterwards."""
     folder = _folder(tmp_path)
     out = tmp_path / "out"
     result = _run(str(folder), "--out", str(out), "--candidates", str(tmp_path / "candidates.csv"),
                   "--budget", "150000", "--time-limit", "20", "--as-of", "2027-01-15")
     assert result.exit_code == 0, result.output
+    assert "--start" in result.output
+    (folder / "workers.csv").write_text((out / "workers_with_hires.csv").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    return folder, out
+
+
+def test_assign_begun_from_the_staffing_plan_places_at_least_what_it_promised(tmp_path):
+    folder, out = _staffed(tmp_path)
     with open(out / "plan_with_hires.csv", encoding="utf-8") as handle:
         planned = list(csv.DictReader(handle))
     assert {row["decision"] for row in planned} <= {"new", "moved"}
     assert sum(row["worker_id"].startswith("HIRE-") for row in planned) == 4
-    (folder / "workers.csv").write_text((out / "workers_with_hires.csv").read_text(encoding="utf-8"),
-                                        encoding="utf-8")
     tonight = CliRunner().invoke(app, ["assign", str(folder), "--out", str(tmp_path / "tonight"), "--start",
                                        str(out), "--time-limit", "10", "--as-of", "2027-01-15"])
     assert tonight.exit_code == 0, tonight.output
@@ -148,13 +156,7 @@ def test_a_start_file_naming_unknown_clients_and_workers_is_refused_whole(tmp_pa
 
 
 def test_assign_on_the_store_begins_from_the_staffing_plan_too(tmp_path):
-    folder = _folder(tmp_path)
-    out = tmp_path / "out"
-    result = _run(str(folder), "--out", str(out), "--candidates", str(tmp_path / "candidates.csv"),
-                  "--budget", "150000", "--time-limit", "20", "--as-of", "2027-01-15")
-    assert result.exit_code == 0, result.output
-    (folder / "workers.csv").write_text((out / "workers_with_hires.csv").read_text(encoding="utf-8"),
-                                        encoding="utf-8")
+    folder, out = _staffed(tmp_path)
     db = str(tmp_path / "store.db")
     assert CliRunner().invoke(app, ["import", str(folder), "--db", db]).exit_code == 0
     tonight = CliRunner().invoke(app, ["assign", "--db", db, "--start", str(out / "plan_with_hires.csv"),
