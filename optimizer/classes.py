@@ -225,7 +225,7 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
     many optional ones besides, lowest rank first.
 
     ``keep_moves`` (an item's first client index -> destination): moves a start plan makes (`optimizer.assign`'s
-    ``start``, e.g. the staffing planner's plan), whose destinations keep their columns beyond the
+    ``start_from``, e.g. the staffing planner's plan), whose destinations keep their columns beyond the
     ``move_destinations`` with the most room, so that the model holds that plan whole."""
     fits_now, could, source = useful_workers(el, cap, units)
     move_budget = move_budget_of(agency)
@@ -370,7 +370,8 @@ def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
     out = []
     total = 0
     for j in sorted(by_source):
-        # the source's largest groups first (more items that could go), then the heaviest; a kept move's first
+        # the source's largest groups first (more items that could go), then the heaviest; those with a kept move
+        # before all (a class past MOVE_CLASSES_PER_SOURCE gets no column)
         kept = {key: np.array(sorted({keep[item[0]] for item in groups[key] if item[0] in keep}), dtype=np.int32)
                 for key in by_source[j]}
         keys = sorted(by_source[j], key=lambda k: (not len(kept[k]), -len(groups[k]), -(k[1] + k[2]),

@@ -193,12 +193,12 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     if start_from:
         began = time.monotonic()
         given, given_log = start_state(el, cap, units, order, cl.move_budget, start_from)
-        keep_expressible(cl, given, order)  # never, with keep_moves, unless a rule dropped what a move needed
+        given_log.expressed(keep_expressible(cl, given, order), given)  # the model's columns hold it: keep_moves
         fill(given, order)
         if given.placed_count() >= state.placed_count():
             state, given_log.used = given, True
-        phases.add("given_start", began, "used" if given_log.used else "below the search's own start",
-                   given.placed_count())
+        phases.add("given_start", began, "done", given.placed_count(),
+                   status="begun from" if given_log.used else "below the search's own start")
 
     mip: BranchAndCut | None = None
     mip_log = MipSearchLog()

@@ -35,6 +35,13 @@ class StartLog:
     dropped: int = 0
     used: bool = False
 
+    def expressed(self, undone: int, state: Caseloads) -> None:
+        """Count as dropped what the model's columns could not hold (`optimizer.decode.keep_expressible` undid
+        ``undone`` placements, and whatever moves): none, when the model keeps the start's moves."""
+        moved = len(state.move_to)
+        self.dropped += undone + (self.moved - moved)
+        self.placed, self.moved = state.placed_count(), moved
+
     def as_dict(self) -> dict[str, int | bool]:
         return {"given": self.given, "placed": self.placed, "moved": self.moved, "dropped": self.dropped,
                 "used": self.used}
