@@ -31,6 +31,11 @@ Both paths end with the polishing passes (`optimizer.polish`, `optimizer.moves`)
 placements or undo moves that made room nobody used, and with the greedy floor: a plan never places
 fewer clients than `greedy_assign`.
 
+A plan given as ``start_from`` (`optimizer.start_plan`: the staffing planner's, through `caseload assign
+--start`) is checked against tonight's rules and replaces the search's own start when it places at least as
+many; its moves keep their columns. Every later phase keeps what its start places, so the plan then places at
+least that, whatever the time limit.
+
 The time limit is a ceiling, not a target: every phase stops when more time buys nothing. The placement
 phases stop once the plan reaches the proven bound (the LP relaxation's, rounded down; branch and cut's on a
 small agency), or when they stall (rounds and neighbourhoods without a gain, `optimizer.restrictions`,
