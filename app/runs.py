@@ -87,8 +87,9 @@ def assignment_job(agency: Agency, *, seed: int, time_limit_s: float,
     def work(job: Job) -> Planned:
         from optimizer import assign
 
+        given = {"start_from": start_from} if start_from else {}
         plan = assign(agency, time_limit_s=time_limit_s, seed=seed, progress=lambda m: job.report(str(m)),
-                      on_placements=offer_provisional(job, agency), start_from=start_from)
+                      on_placements=offer_provisional(job, agency), **given)
         job.report("preparing the tables")
         view = frames.assignment_view(agency, plan.assignments)
         return Planned(agency=agency, plan=plan, view=view, search=frames.search_text(view))

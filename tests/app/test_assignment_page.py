@@ -37,7 +37,7 @@ def test_counts_reasons_and_rows_are_the_library_plan_of_the_sample(open_app, li
     plan = shown_plan(at).plan
     agency, options = library.call_for(plan)
     assert agency == load_agency(SAMPLE)
-    assert options == {"time_limit_s": NIGHTLY_LIMIT_S, "seed": 0, "start_from": None}
+    assert options == {"time_limit_s": NIGHTLY_LIMIT_S, "seed": 0}
     summary = plan.summary
     shown = {m.label: m.value for m in at.metric}
     assert shown["Placed tonight"] == f"{summary['placed']:,}"

@@ -26,7 +26,7 @@ def _weight(client: Client, high: float, low: float) -> float:
 
 
 def standin_assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, num_workers: int = 2,
-                   progress=None) -> StandinPlan:  # noqa: ANN001 - the optimizer's signature
+                   progress=None, start_from=None) -> StandinPlan:  # noqa: ANN001 - the optimizer's signature
     policy = agency.policy
     workers = {w.worker_id: w for w in agency.workers}
     load = {w.worker_id: 0.0 for w in agency.workers}
