@@ -207,7 +207,7 @@ def useful_workers(el: Eligibility, cap: WorkerCapacity,
 def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit],
                   order: list[int], move_destinations: int = MOVE_DESTINATIONS,
                   optional: np.ndarray | None = None, every_move: bool = False,
-                  keep_moves: dict[int, int] | None = None) -> Classes:
+                  keep_moves: dict[tuple[int, ...], int] | None = None) -> Classes:
     """Unit classes, move classes (at most ``move_destinations`` destinations each) and the model's columns
     (see the module docstring).
 
@@ -224,7 +224,7 @@ def build_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: l
     empty hire has the most room, and would crowd the agency's own workers out of every class), and up to as
     many optional ones besides, lowest rank first.
 
-    ``keep_moves`` (an item's first client index -> destination): moves a start plan makes (`optimizer.assign`'s
+    ``keep_moves`` (a movable item -> destination): moves a start plan makes (`optimizer.assign`'s
     ``start_from``, e.g. the staffing planner's plan), whose destinations keep their columns beyond the
     ``move_destinations`` with the most room, so that the model holds that plan whole."""
     fits_now, could, source = useful_workers(el, cap, units)
@@ -332,7 +332,8 @@ def _most_freed(per_worker: dict[int, list[tuple[int, int]]], budget: int, n_wor
 
 def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
                   move_destinations: int = MOVE_DESTINATIONS, optional: np.ndarray | None = None,
-                  chain_budget: int = 0, keep: dict[int, int] | None = None) -> tuple[list[MoveClass], bool]:
+                  chain_budget: int = 0,
+                  keep: dict[tuple[int, ...], int] | None = None) -> tuple[list[MoveClass], bool]:
     """Movable items on source workers who could move to a worker with room tonight, or (with a
     ``chain_budget``, the move budget) with room that moves out of it could make (`_reach`); destinations
     with the most room tonight first, and those ``keep`` names (`build_classes`' keep_moves), whose classes
@@ -372,7 +373,7 @@ def _move_classes(el: Eligibility, cap: WorkerCapacity, source: np.ndarray,
     for j in sorted(by_source):
         # the source's largest groups first (more items that could go), then the heaviest; those with a kept move
         # before all (a class past MOVE_CLASSES_PER_SOURCE gets no column)
-        kept = {key: np.array(sorted({keep[item[0]] for item in groups[key] if item[0] in keep}), dtype=np.int32)
+        kept = {key: np.array(sorted({keep[item] for item in groups[key] if item in keep}), dtype=np.int32)
                 for key in by_source[j]}
         keys = sorted(by_source[j], key=lambda k: (not len(kept[k]), -len(groups[k]), -(k[1] + k[2]),
                                                    groups[k][0]))

@@ -173,7 +173,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     greedy = greedy_fill(el, cap, units)
 
     say("building the model")
-    cl = model_classes(agency, el, cap, units, order, keep_moves=start_moves(el, start_from) if start_from else None)
+    given_moves = start_moves(el, start_from) if start_from else {}
+    cl = model_classes(agency, el, cap, units, order, keep_moves=given_moves)
 
     reserve = budget * DECODE_RESERVE + RESERVE_PER_CLIENT_S * el.n_clients
 
@@ -197,7 +198,7 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
     given_log = None
     if start_from:
         began = time.monotonic()
-        given, given_log = start_state(el, cap, units, order, cl.move_budget, start_from)
+        given, given_log = start_state(el, cap, units, order, cl.move_budget, start_from, given_moves)
         given_log.expressed(keep_expressible(cl, given, order), given)  # the model's columns hold it: keep_moves
         fill(given, order)
         if given.placed_count() >= state.placed_count():
@@ -334,7 +335,8 @@ def assign(agency: Agency, *, time_limit_s: float | None = None, seed: int = 0, 
 
 
 def model_classes(agency: Agency, el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int],
-                  optional: np.ndarray | None = None, keep_moves: dict[int, int] | None = None) -> Classes:
+                  optional: np.ndarray | None = None,
+                  keep_moves: dict[tuple[int, ...], int] | None = None) -> Classes:
     """The classes a night's model is built on, by its size: a small model gets every move, chains too, when that
     stays within EXACT_COLUMNS (its bound is then tonight's, not a restriction's); a large one keeps
     WIDE_MOVE_DESTINATIONS per move class while those columns stay under WIDE_MOVE_COLUMNS. ``optional``: the

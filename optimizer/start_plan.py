@@ -56,32 +56,29 @@ def _worker_of(el: Eligibility, start: Mapping[str, str], members: tuple[int, ..
     return None if worker_id is None else el.worker_index.get(worker_id)
 
 
-def _eligible_for_all(el: Eligibility, members: tuple[int, ...] | list[int], j: int) -> bool:
-    return all(bool(np.isin(j, el.eligible(i))) for i in members)
-
-
-def start_moves(el: Eligibility, start: Mapping[str, str]) -> dict[int, int]:
-    """The moves the start makes, as an item's first client index -> destination worker index: the destinations
-    the model must keep (`optimizer.classes.build_classes`' keep_moves)."""
-    out: dict[int, int] = {}
+def start_moves(el: Eligibility, start: Mapping[str, str]) -> dict[tuple[int, ...], int]:
+    """The moves the start makes, as a movable item (`optimizer.classes.movable_items`) -> destination worker
+    index, where every member may go (`Eligibility.pair_slot`): the destinations the model keeps
+    (`optimizer.classes.build_classes`' keep_moves) and the moves `start_state` makes."""
+    out: dict[tuple[int, ...], int] = {}
     for item in movable_items(el):
         j = _worker_of(el, start, item)
-        if j is not None and j != int(el.current[item[0]]):
-            out[item[0]] = j
+        if j is not None and j != int(el.current[item[0]]) and all(el.pair_slot(i, j) >= 0 for i in item):
+            out[item] = j
     return out
 
 
 def start_state(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: list[int], move_budget: int,
-                start: Mapping[str, str]) -> tuple[Caseloads, StartLog]:
-    """The start as tonight's caseloads, less what breaks a rule: moves first (they free the room placements
-    may need; a move that needs another's room waits for it, over as many passes as help), then placements in
-    the queue's order."""
+                start: Mapping[str, str], moves: dict[tuple[int, ...], int]) -> tuple[Caseloads, StartLog]:
+    """The start as tonight's caseloads, less what breaks a rule: its ``moves`` (`start_moves`) first (they free
+    the room placements may need; a move that needs another's room waits for it, over as many passes as help),
+    then placements in the queue's order, each to a worker its unit may have (`Unit.eligible`: every member's
+    rules, and the family's worker)."""
     state = Caseloads(el, cap, units)
     log = StartLog(given=len(start))
     unchanged = sum(1 for i, c in enumerate(el.clients)
                     if int(el.current[i]) >= 0 and el.worker_index.get(start.get(c.client_id, "")) == el.current[i])
-    pending = [(item, j) for item, j in ((item, _worker_of(el, start, item)) for item in movable_items(el))
-               if j is not None and j != int(el.current[item[0]]) and _eligible_for_all(el, item, j)]
+    pending = list(moves.items())
     progress = True
     while pending and progress:
         progress = False
@@ -97,7 +94,7 @@ def start_state(el: Eligibility, cap: WorkerCapacity, units: list[Unit], order: 
         pending = left
     for u in order:
         j = _worker_of(el, start, units[u].members)
-        if j is not None and _eligible_for_all(el, units[u].members, j) and state.fits(u, j):
+        if j is not None and np.isin(j, units[u].eligible) and state.fits(u, j):
             state.place(u, j)
     log.moved = len(state.move_to)
     log.placed = state.placed_count()
