@@ -224,11 +224,10 @@ def run_size(n_clients: int, seed: int, say, *, reference_limit: float, plan_lim
             planner_s = time.perf_counter() - t
             say(f"    planner {plan.placed_without} -> {plan.placed_with} (bound {plan.bound}) in {planner_s:.1f}s; "
                 "the nightly assign on its hires")
-            planner_nightly = _placements(assign(with_hires(agency, candidates, plan.hires),
-                                                 time_limit_s=ASSIGN_LIMIT_S, seed=seed))
+            hired = with_hires(agency, candidates, plan.hires)  # workers_with_hires.csv: the plan's worker ids
+            planner_nightly = _placements(assign(hired, time_limit_s=ASSIGN_LIMIT_S, seed=seed))
             say(f"    the nightly assign places {planner_nightly} with the planner's hires; begun from its plan")
-            planner_from_plan = _placements(assign(replace(agency, workers=list(plan.workers)),
-                                                   time_limit_s=ASSIGN_LIMIT_S, seed=seed,
+            planner_from_plan = _placements(assign(hired, time_limit_s=ASSIGN_LIMIT_S, seed=seed,
                                                    start_from=plan.start_from()))
             say(f"    begun from the planner's plan, it places {planner_from_plan}")
             planner_fields = dict(planner_placed=plan.placed_with, planner_without=plan.placed_without,

@@ -15,11 +15,12 @@ from typing import Any
 import pandas as pd
 
 from caseload.contract_io import assignments_frame, atomic_write_text, save_png, workers_frame, write_csv
+from caseload.reader import START_FILE
 from planning.staffing import BOTTLENECK_METHOD, PER_DOLLARS, StaffingPlan
 
 HIRES_CSV = "hires.csv"
 WORKERS_WITH_HIRES_CSV = "workers_with_hires.csv"
-PLAN_WITH_HIRES_CSV = "plan_with_hires.csv"
+PLAN_WITH_HIRES_CSV = START_FILE  # what `caseload assign --start STAFF_OUT` reads (`caseload.reader.load_start`)
 BOTTLENECKS_CSV = "bottlenecks.csv"
 FRONTIER_PNG = "frontier.png"
 STAFFING_JSON = "staffing.json"
